@@ -1,0 +1,1 @@
+DROP FUNCTION vault.match_documents(vector, double precision, integer, text, text);

@@ -1,0 +1,2 @@
+//! Deterministic seed data (issue 6). Writes through [`service`] only.
+pub use service as _service;
