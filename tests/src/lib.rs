@@ -1,1 +1,12 @@
-//! Test harness.
+//! Test harness for Tekup Database: every test gets its own PostgreSQL database, cloned
+//! from a template database that the migrations built once, so tests run in parallel
+//! (threads or processes) with no shared state.
+//!
+//! `DATABASE_URL` names the server and a role that may create databases (`scripts/test`
+//! sets it to the local PostgreSQL of `scripts/db`).
+
+pub mod catalog;
+pub mod model;
+pub mod test_db;
+
+pub use test_db::TestDb;
