@@ -5,6 +5,7 @@
 //! `DATABASE_URL` names the server and a role that may create databases (`scripts/test`
 //! sets it to the local PostgreSQL of `scripts/db`).
 
+pub mod builders;
 pub mod catalog;
 pub mod model;
 pub mod test_db;
