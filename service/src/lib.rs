@@ -1,4 +1,11 @@
 //! Business logic of Tekup Database: the functions backend code imports and the GraphQL API
 //! calls for every write and business rule. No HTTP or GraphQL here.
+//!
+//! One module per schema; one small file per use case. Functions take a connection (`&C`
+//! where `C: ConnectionTrait`, so they run inside a caller's transaction too) or, when they
+//! make several writes, a `&DatabaseConnection` and open their own transaction.
 
 pub mod database;
+pub mod error;
+
+pub use error::{Error, ErrorCode, FieldError, Result};
