@@ -3,7 +3,8 @@
 
 Writes migration/sql/<schema>.up.sql / .down.sql (one per schema: the schema, its tables,
 keys, checks, indexes, foreign keys inside the schema, updated_at triggers, comments) and
-migration/sql/cross_schema_links.{up,down}.sql (the additive §4 links).
+migration/sql/<stage>.{up,down}.sql for each additive migration of model.json's
+`stages` (cross_schema_links, ...).
 The hand-written migrations (foundation, vault search) live beside them.
 
 Usage: python3 tools/gen_sql.py
@@ -109,13 +110,14 @@ def schema_sql(model, schema):
     return "\n".join(up) + "\n", "\n".join(down) + "\n"
 
 
-def links_sql(model):
+def stage_sql(model, stage):
+    """DDL of an additive migration: new tables, then columns/FKs/indexes on existing ones."""
     up, down = [HEADER], [HEADER]
-    new_tables = [t for t in model["tables"] if t.get("stage") == "links"]
+    new_tables = [t for t in model["tables"] if t.get("stage") == stage]
     for t in new_tables:
         for c in t["columns"]:
-            c["stage"] = "links"
-        up += create_table(t, "links")
+            c["stage"] = stage
+        up += create_table(t, stage)
         up += [index_sql(t, ix) for ix in t["indexes"]]
         up += trigger_sql(t)
         up += [fk_sql(t, f) for f in t["foreign_keys"]]
@@ -123,21 +125,22 @@ def links_sql(model):
         for c in t["columns"]:
             del c["stage"]
     for t in model["tables"]:
-        if t.get("stage") == "links":
+        if t.get("stage") == stage:
             continue
         for c in t["columns"]:
-            if c.get("stage") == "links":
+            if c.get("stage") == stage:
                 up.append(f"ALTER TABLE {qt(t)} ADD COLUMN {column_sql(c)};")
                 down.append(f"ALTER TABLE {qt(t)} DROP COLUMN {q(c['name'])};")
         for f in t["foreign_keys"]:
-            if f.get("stage") == "links":
+            if f.get("stage") == stage:
                 up.append(fk_sql(t, f))
                 down.insert(1, f"ALTER TABLE {qt(t)} DROP CONSTRAINT {q(f['name'])};")
         for ix in t["indexes"]:
-            if ix.get("stage") == "links":
+            if ix.get("stage") == stage:
                 up.append(index_sql(t, ix))
                 down.insert(1, f"DROP INDEX {q(t['schema'])}.{q(ix['name'])};")
-    down.insert(1, "DROP TABLE " + ", ".join(qt(t) for t in reversed(new_tables)) + ";")
+    if new_tables:
+        down.insert(1, "DROP TABLE " + ", ".join(qt(t) for t in reversed(new_tables)) + ";")
     return "\n".join(up) + "\n", "\n".join(down) + "\n"
 
 
@@ -153,9 +156,10 @@ def main():
         up, down = schema_sql(model, s["name"])
         write(f"{s['name']}.up.sql", up)
         write(f"{s['name']}.down.sql", down)
-    up, down = links_sql(model)
-    write("cross_schema_links.up.sql", up)
-    write("cross_schema_links.down.sql", down)
+    for stage in model["stages"]:
+        up, down = stage_sql(model, stage)
+        write(f"{stage}.up.sql", up)
+        write(f"{stage}.down.sql", down)
 
 
 if __name__ == "__main__":

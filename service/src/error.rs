@@ -17,7 +17,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -91,12 +94,16 @@ impl Error {
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict { message: message.into() }
+        Self::Conflict {
+            message: message.into(),
+        }
     }
 
     /// A validation error on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation { fields: vec![FieldError::new(field, message)] }
+        Self::Validation {
+            fields: vec![FieldError::new(field, message)],
+        }
     }
 
     /// Logs `cause` (never shown to clients) and returns [`Error::Internal`].
@@ -163,7 +170,10 @@ impl From<DbErr> for Error {
 /// recoverable without the table, so the whole name minus its suffix is returned
 /// (`bookings_lead_id`), which names table and column.
 fn constraint_field(constraint: &str, suffix: &str) -> String {
-    constraint.strip_suffix(suffix).unwrap_or(constraint).to_owned()
+    constraint
+        .strip_suffix(suffix)
+        .unwrap_or(constraint)
+        .to_owned()
 }
 
 /// Result of the service layer.

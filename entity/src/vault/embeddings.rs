@@ -18,6 +18,12 @@ pub struct Model {
     pub embedding: PgVector,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    /// sha256 (hex) of the document content the vector was made from
+    #[sea_orm(column_type = "Text", nullable)]
+    pub content_hash: Option<String>,
+    /// embedding model that made the vector
+    #[sea_orm(column_type = "Text", nullable)]
+    pub model: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
