@@ -5,7 +5,15 @@
 //! where `C: ConnectionTrait`, so they run inside a caller's transaction too) or, when they
 //! make several writes, a `&DatabaseConnection` and open their own transaction.
 
+pub mod billy;
+pub mod crm;
 pub mod database;
 pub mod error;
+pub mod flow;
+pub mod links;
+pub mod renos;
+pub mod shared;
+pub mod validate;
+pub mod vault;
 
 pub use error::{Error, ErrorCode, FieldError, Result};

@@ -1,0 +1,1 @@
+//! `crm`: contacts, companies, deals and their products, activities, emails, tasks, metrics.

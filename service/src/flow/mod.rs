@@ -1,0 +1,1 @@
+//! `flow`: workflows, executions and their steps and logs, schedules, webhooks, integrations, variables, metrics.

@@ -1,0 +1,1 @@
+//! `vault`: documents, embeddings, sync status, semantic and hybrid search.
