@@ -21,7 +21,11 @@ impl Email {
             }
             None => false,
         };
-        if valid { Ok(Self(norm)) } else { Err(Error::invalid(field, "is not a valid email address")) }
+        if valid {
+            Ok(Self(norm))
+        } else {
+            Err(Error::invalid(field, "is not a valid email address"))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -36,7 +40,11 @@ impl Email {
 /// The trimmed value, which must not be empty.
 pub fn non_empty(field: &str, raw: &str) -> Result<String> {
     let v = raw.trim();
-    if v.is_empty() { Err(Error::invalid(field, "must not be empty")) } else { Ok(v.to_owned()) }
+    if v.is_empty() {
+        Err(Error::invalid(field, "must not be empty"))
+    } else {
+        Ok(v.to_owned())
+    }
 }
 
 /// A page size: `default` when absent, at least 1 and at most `max`.

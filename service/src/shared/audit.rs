@@ -50,7 +50,10 @@ pub struct AuditFilter {
 }
 
 /// Entries matching `filter`, newest first (both date bounds apply together).
-pub async fn list<C: ConnectionTrait>(db: &C, filter: AuditFilter) -> Result<Vec<audit_logs::Model>> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: AuditFilter,
+) -> Result<Vec<audit_logs::Model>> {
     let mut q = audit_logs::Entity::find();
     if let Some(u) = filter.user_id {
         q = q.filter(audit_logs::Column::UserId.eq(u));

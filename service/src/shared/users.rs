@@ -37,7 +37,11 @@ pub async fn upsert_user<C: ConnectionTrait>(db: &C, input: NewUser) -> Result<u
     // A concurrent insert of the same email loses the race on the unique index: retry as
     // an update of the winner's row.
     let inserted = users::Entity::insert(am)
-        .on_conflict(OnConflict::column(users::Column::Email).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(users::Column::Email)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_with_returning(db)
         .await;
     match inserted {
@@ -50,7 +54,10 @@ pub async fn upsert_user<C: ConnectionTrait>(db: &C, input: NewUser) -> Result<u
 }
 
 /// The user with this email, compared case-insensitively.
-pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<users::Model>> {
+pub async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<users::Model>> {
     let norm = normalize_email(email);
     Ok(users::Entity::find()
         .filter(Expr::expr(Func::lower(Expr::col(users::Column::Email))).eq(norm))
@@ -60,5 +67,8 @@ pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Op
 
 /// The user with this id.
 pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<users::Model> {
-    users::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found("shared user"))
+    users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("shared user"))
 }
