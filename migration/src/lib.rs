@@ -46,7 +46,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         MIGRATIONS
             .iter()
-            .map(|m| Box::new(m.clone()) as Box<dyn MigrationTrait>)
+            .map(|m| Box::new(*m) as Box<dyn MigrationTrait>)
             .collect()
     }
 
