@@ -1,1 +1,164 @@
-fn main() {}
+//! The `api` binary: reads the configuration, connects to PostgreSQL and serves HTTP until
+//! SIGINT or SIGTERM. It never migrates; `/readyz` reports pending migrations instead.
+
+use std::{fmt, io::IsTerminal, process::ExitCode};
+
+use api::{
+    app::{self, AppState},
+    config::Config,
+    health,
+};
+use clap::Parser;
+use service::database::{self, PoolConfig};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let config = Config::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("api: error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("api: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` filters, `info` by default.
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug)]
+enum StartupError {
+    Connect {
+        url: String,
+        source: sea_orm::DbErr,
+    },
+    Query {
+        url: String,
+        source: sea_orm::DbErr,
+    },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    Serve(std::io::Error),
+}
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect { url, source } => {
+                write!(
+                    f,
+                    "cannot connect to the database at {url}: {source} \
+                     (is PostgreSQL running there and are the credentials right?)"
+                )
+            }
+            Self::Query { url, source } => {
+                write!(f, "the database at {url} does not answer: {source}")
+            }
+            Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Self::Serve(source) => write!(f, "the HTTP server failed: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+async fn run(config: Config) -> Result<(), StartupError> {
+    tracing::info!(?config, "starting");
+    let url = config.redacted_database_url();
+    let pool = PoolConfig {
+        max_connections: config.pool_size,
+        ..PoolConfig::default()
+    };
+    let db = database::connect(&config.database_url, &pool)
+        .await
+        .map_err(|source| StartupError::Connect {
+            url: url.clone(),
+            source,
+        })?;
+    let version = database::server_version(&db)
+        .await
+        .map_err(|source| StartupError::Query {
+            url: url.clone(),
+            source,
+        })?;
+    tracing::info!(database = %url, server_version = %version, "connected to the database");
+    match health::migration_status(&db).await {
+        Ok(m) if m.current => tracing::info!(applied = m.applied, "migrations are current"),
+        Ok(m) => tracing::warn!(
+            applied = m.applied,
+            pending = m.pending,
+            "migrations are pending; /readyz answers 503 until they are applied \
+             (cargo run -p migration -- up)"
+        ),
+        Err(err) => tracing::warn!(error = %err, "cannot read the migration status"),
+    }
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartupError::Bind {
+            addr: config.bind.to_string(),
+            source,
+        })?;
+    let local = listener.local_addr().map_err(StartupError::Serve)?;
+    tracing::info!(address = %local, "listening");
+
+    let router = app::router(AppState { db: db.clone() });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartupError::Serve)?;
+
+    tracing::info!("shutting down");
+    if let Err(err) = db.close().await {
+        tracing::warn!(error = %err, "closing the database pool failed");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received SIGINT"),
+        () = terminate => tracing::info!("received SIGTERM"),
+    }
+}

@@ -1,0 +1,6 @@
+//! The Tekup Database API server as a library, so the `api` binary and the integration tests
+//! build the same application.
+
+pub mod app;
+pub mod config;
+pub mod health;
