@@ -8,6 +8,7 @@
 pub mod builders;
 pub mod catalog;
 pub mod model;
+pub mod spawn_app;
 pub mod test_db;
 
 pub use test_db::TestDb;
