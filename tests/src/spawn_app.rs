@@ -23,10 +23,15 @@ pub async fn spawn_app(db: DatabaseConnection) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("local_addr: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("local_addr: {e}"));
     let app = router(AppState { db });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    TestApp { addr, client: reqwest::Client::new() }
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+    }
 }
