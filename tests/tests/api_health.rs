@@ -16,7 +16,12 @@ async fn healthz_reports_database_and_migrations() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"]["connected"], true);
-    assert!(body["database"]["serverVersion"].as_str().unwrap().starts_with(char::is_numeric));
+    assert!(
+        body["database"]["serverVersion"]
+            .as_str()
+            .unwrap()
+            .starts_with(char::is_numeric)
+    );
     assert_eq!(body["migrations"]["applied"], MIGRATIONS.len());
     assert_eq!(body["migrations"]["pending"], 0);
     assert_eq!(body["migrations"]["current"], true);
@@ -38,5 +43,9 @@ async fn readyz_fails_while_a_migration_is_pending() {
     assert_eq!(body["migrations"]["pending"], 1);
 
     let alive = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(alive.status(), 200, "the server is alive even when not ready");
+    assert_eq!(
+        alive.status(),
+        200,
+        "the server is alive even when not ready"
+    );
 }
