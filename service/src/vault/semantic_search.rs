@@ -1,0 +1,122 @@
+//! Semantic search: `semanticSearch` / `vault.match_documents` (service-api.md §1).
+
+use sea_orm::prelude::{Json, Uuid};
+use sea_orm::{
+    ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionSession, TransactionTrait,
+};
+
+use super::embedding_vector::EmbeddingVector;
+use super::input::{Problems, SIMILARITY_THRESHOLD_DEFAULT, filter, search_limit, threshold};
+use super::vector_scan;
+use crate::error::{Error, Result};
+
+/// Input of [`semantic_search`].
+#[derive(Clone, Debug, Default)]
+pub struct SemanticSearch {
+    /// The query vector (computed by the caller): 1536 finite numbers, not all zero.
+    pub embedding: Vec<f64>,
+    /// Number of hits: default 10, 1..=100.
+    pub limit: Option<u64>,
+    /// Hits must have cosine similarity strictly greater than this: default 0.7, 0..=1.
+    pub threshold: Option<f64>,
+    /// Only documents of this source (absent or blank = any).
+    pub source: Option<String>,
+    /// Only documents of this repository (absent or blank = any).
+    pub repository: Option<String>,
+}
+
+/// One semantic search hit.
+#[derive(Clone, Debug, PartialEq, FromQueryResult)]
+pub struct SemanticHit {
+    /// Document id.
+    pub id: Uuid,
+    /// Document source.
+    pub source: String,
+    /// Document repository.
+    pub repository: String,
+    /// Document path.
+    pub path: String,
+    /// Full document content.
+    pub content: String,
+    /// Document metadata.
+    pub metadata: Json,
+    /// Git blob SHA.
+    pub sha: Option<String>,
+    /// Cosine similarity `1 − (embedding <=> query)`, in −1..=1.
+    pub similarity: f64,
+}
+
+/// The nearest `k` embeddings (HNSW index order, filters applied during the scan), then the
+/// strict threshold: the same rows as `vault.match_documents` (see migration
+/// `vault_search`), inlined so the statement the planner sees is the one run here.
+const SQL: &str = "\
+SELECT n.id, n.source, n.repository, n.path, n.content, n.metadata, \
+       n.sha, 1 - n.distance AS similarity \
+FROM ( \
+    SELECT d.id, d.source, d.repository, d.path, d.content, d.metadata, d.sha, \
+           e.embedding <=> $1 AS distance \
+    FROM vault.embeddings e \
+    JOIN vault.documents d ON d.id = e.document_id \
+    WHERE ($2::text IS NULL OR d.source = $2) \
+      AND ($3::text IS NULL OR d.repository = $3) \
+    ORDER BY e.embedding <=> $1 \
+    LIMIT $4 \
+) n \
+WHERE 1 - n.distance > $5 \
+ORDER BY n.distance, n.id";
+
+/// A checked search: the statement to run and how many candidates it scans.
+struct Plan {
+    statement: Statement,
+    limit: u64,
+}
+
+fn plan(input: &SemanticSearch) -> Result<Plan> {
+    let mut p = Problems::default();
+    let vector = p.take(EmbeddingVector::parse("embedding", &input.embedding).map(Some));
+    let limit = p.take(search_limit("limit", input.limit));
+    let threshold = p.take(threshold(
+        "threshold",
+        input.threshold.unwrap_or(SIMILARITY_THRESHOLD_DEFAULT),
+    ));
+    p.finish()?;
+    let vector = vector.ok_or_else(|| Error::internal(&"checked query vector missing"))?;
+    let count = i64::try_from(limit).map_err(|e| Error::internal(&e))?;
+    Ok(Plan {
+        statement: Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL,
+            [
+                vector.to_pg().into(),
+                filter(input.source.as_deref()).into(),
+                filter(input.repository.as_deref()).into(),
+                count.into(),
+                threshold.into(),
+            ],
+        ),
+        limit,
+    })
+}
+
+/// The statement [`semantic_search`] runs for `input` (for `EXPLAIN` and diagnostics);
+/// invalid input → [`Error::Validation`].
+pub fn semantic_search_statement(input: &SemanticSearch) -> Result<Statement> {
+    Ok(plan(input)?.statement)
+}
+
+/// Documents whose embedding is most similar to the query vector, nearest first (then by
+/// id), with similarity strictly above the threshold. Documents without an embedding are
+/// never returned. Runs in its own transaction (nested: a savepoint) to tune the HNSW scan.
+pub async fn semantic_search<C: TransactionTrait>(
+    db: &C,
+    input: SemanticSearch,
+) -> Result<Vec<SemanticHit>> {
+    let plan = plan(&input)?;
+    let txn = db.begin().await?;
+    vector_scan::widen_for(&txn, plan.limit).await?;
+    let rows = txn.query_all_raw(plan.statement).await?;
+    txn.commit().await?;
+    rows.iter()
+        .map(|r| SemanticHit::from_query_result(r, "").map_err(Error::from))
+        .collect()
+}
