@@ -71,6 +71,8 @@ def rust_type(t, c):
         rt = "i32"
     elif ty == "smallint":
         rt = "i16"
+    elif ty == "bigint":
+        rt = "i64"
     elif ty == "double precision":
         rt, attrs = "f64", ['column_type = "Double"']
     elif ty == "boolean":

@@ -117,6 +117,8 @@ def scalar(t, c, ids, parents):
         return "7"
     if ty == "smallint":
         return "3"
+    if ty == "bigint":
+        return "5_000_000_000"
     if ty == "double precision":
         return "1.25"
     if ty == "boolean":

@@ -349,6 +349,8 @@ async fn billy_usage_metrics(db: &DatabaseConnection) {
         avg_duration_ms: Some(7),
         cache_hit_rate: Some(Decimal::new(123, 2)),
         created_at: ts(),
+        duration_total_ms: 5_000_000_000,
+        duration_count: 7,
     };
     round_trip::<Entity>(db, model.clone(), model.id).await;
 }

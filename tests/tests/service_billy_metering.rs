@@ -508,3 +508,49 @@ async fn purge_removes_old_windows_and_returns_the_count() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_average_duration_is_exact_where_a_rounded_running_mean_sticks() {
+    let t = TestDb::new().await;
+    let o = org(&t, "exact-avg").await;
+    let when = at("2025-03-02T11:00:00Z");
+    // A running mean rounded on every update stays at 1 forever for 1, 0, 0, 0, 0, 0
+    // (round((1·k + 0) / (k + 1)) = 1 for k ≥ 1); the exact mean is 1/6, which rounds to 0.
+    let mut last = None;
+    for d in [1, 0, 0, 0, 0, 0] {
+        last = Some(
+            track_usage_at(&t.db, event(o, "list_products", true, d), when)
+                .await
+                .unwrap(),
+        );
+    }
+    let m = last.unwrap();
+    assert_eq!((m.duration_total_ms, m.duration_count), (1, 6));
+    assert_eq!(m.avg_duration_ms, Some(0));
+}
+
+#[tokio::test]
+async fn a_legacy_bucket_with_only_an_average_is_continued_from_it() {
+    let t = TestDb::new().await;
+    let o = org(&t, "legacy-avg").await;
+    t.exec(&format!(
+        "INSERT INTO billy.usage_metrics (organization_id, date, hour, tool_name, call_count,
+                                          success_count, avg_duration_ms)
+         VALUES ('{o}', '2025-03-02', 12, 'list_invoices', 3, 3, 100)"
+    ))
+    .await
+    .unwrap();
+    let m = track_usage_at(
+        &t.db,
+        event(o, "list_invoices", true, 500),
+        at("2025-03-02T12:30:00Z"),
+    )
+    .await
+    .unwrap();
+    // Three legacy calls of 100 ms on average, then one of 500 ms: (300 + 500) / 4 = 200.
+    assert_eq!(
+        (m.call_count, m.duration_total_ms, m.duration_count),
+        (4, 800, 4)
+    );
+    assert_eq!(m.avg_duration_ms, Some(200));
+}

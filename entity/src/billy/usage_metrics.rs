@@ -27,6 +27,10 @@ pub struct Model {
     #[sea_orm(column_type = "Decimal(Some((5, 2)))", nullable)]
     pub cache_hit_rate: Option<Decimal>,
     pub created_at: DateTimeWithTimeZone,
+    /// sum of the durations of the timed calls in this bucket
+    pub duration_total_ms: i64,
+    /// number of timed calls in this bucket
+    pub duration_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,9 +31,10 @@ pub async fn track_usage<C: ConnectionTrait>(
 
 /// Counts `event` in the bucket (UTC date of `at`, UTC hour of `at`, tool) with one
 /// `INSERT … ON CONFLICT DO UPDATE`: `call_count`, `success_count`/`error_count` are
-/// incremented and `avg_duration_ms` becomes the running mean
-/// `round((avg · calls + duration) / (calls + 1))`, all in the same statement, so
-/// concurrent calls never lose an update.
+/// incremented, `duration_total_ms`/`duration_count` accumulate the timed calls and
+/// `avg_duration_ms = round(duration_total_ms / duration_count)` is recomputed from them, all
+/// in the same statement, so concurrent calls never lose an update and the mean is exact.
+/// A legacy row (average but no totals) is seeded from `avg · call_count`.
 pub async fn track_usage_at<C: ConnectionTrait>(
     db: &C,
     event: UsageEvent,
@@ -52,18 +53,28 @@ pub async fn track_usage_at<C: ConnectionTrait>(
         return Err(Error::Validation { fields: errors });
     };
     let hour = i16::try_from(at.hour()).map_err(|e| Error::internal(&e))?;
+    // The prior sum and count; a legacy row (an average but no totals) counts as
+    // `call_count` calls of `avg_duration_ms` each. Every SET expression sees the old row.
     let sql = "INSERT INTO billy.usage_metrics AS m
-             (id, organization_id, date, hour, tool_name, call_count, success_count, error_count, avg_duration_ms)
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)
+             (id, organization_id, date, hour, tool_name, call_count, success_count, error_count,
+              avg_duration_ms, duration_total_ms, duration_count)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, 1)
          ON CONFLICT (organization_id, date, hour, tool_name) DO UPDATE SET
              call_count = m.call_count + 1,
              success_count = m.success_count + EXCLUDED.success_count,
              error_count = m.error_count + EXCLUDED.error_count,
-             avg_duration_ms = CASE
-                 WHEN m.avg_duration_ms IS NULL OR m.call_count <= 0 THEN EXCLUDED.avg_duration_ms
-                 ELSE round((m.avg_duration_ms::numeric * m.call_count + EXCLUDED.avg_duration_ms)
-                            / (m.call_count + 1))::integer
-             END
+             avg_duration_ms = round(
+                 (CASE WHEN m.duration_count = 0 AND m.avg_duration_ms IS NOT NULL
+                       THEN m.avg_duration_ms::bigint * m.call_count
+                       ELSE m.duration_total_ms END + EXCLUDED.duration_total_ms)::numeric
+                 / (CASE WHEN m.duration_count = 0 AND m.avg_duration_ms IS NOT NULL
+                         THEN m.call_count ELSE m.duration_count END + 1)
+             )::integer,
+             duration_total_ms = CASE WHEN m.duration_count = 0 AND m.avg_duration_ms IS NOT NULL
+                                      THEN m.avg_duration_ms::bigint * m.call_count
+                                      ELSE m.duration_total_ms END + EXCLUDED.duration_total_ms,
+             duration_count = CASE WHEN m.duration_count = 0 AND m.avg_duration_ms IS NOT NULL
+                                   THEN m.call_count ELSE m.duration_count END + 1
          RETURNING *";
     let stmt = Statement::from_sql_and_values(
         DbBackend::Postgres,
