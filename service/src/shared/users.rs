@@ -46,9 +46,11 @@ pub async fn upsert_user<C: ConnectionTrait>(db: &C, input: NewUser) -> Result<u
         .await;
     match inserted {
         Ok(row) => Ok(row),
-        Err(DbErr::RecordNotInserted) => find_by_email(db, &normalize_email(&input.email))
-            .await?
-            .ok_or_else(|| Error::not_found("shared user")),
+        Err(DbErr::RecordNotInserted | DbErr::RecordNotFound(_)) => {
+            find_by_email(db, &normalize_email(&input.email))
+                .await?
+                .ok_or_else(|| Error::not_found("shared user"))
+        }
         Err(e) => Err(e.into()),
     }
 }
