@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261124_000009_cross_schema_links", "cross_schema_links"),
     sql_migration!("m20261124_000010_vault_hybrid", "vault_hybrid"),
     sql_migration!("m20261124_000011_billy_usage_totals", "billy_usage_totals"),
+    sql_migration!("m20261124_000012_fk_indexes", "fk_indexes"),
 ];
 
 /// The schemas the migrations own; `fresh` drops them.

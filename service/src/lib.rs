@@ -11,6 +11,7 @@ pub mod database;
 pub mod error;
 pub mod flow;
 pub mod links;
+pub mod read;
 pub mod renos;
 pub mod shared;
 pub mod validate;
