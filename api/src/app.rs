@@ -3,7 +3,7 @@
 use axum::{Router, routing::get};
 use sea_orm::DatabaseConnection;
 
-use crate::health;
+use crate::{graphql, health};
 
 /// What every request handler can reach.
 #[derive(Clone, Debug)]
@@ -16,5 +16,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(
+            "/graphql",
+            get(graphql::handler::graphql).post(graphql::handler::graphql),
+        )
         .with_state(state)
 }

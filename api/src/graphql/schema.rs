@@ -1,0 +1,88 @@
+//! The schema, built once from the read engine's catalog: per table its row object,
+//! enums, filter/order inputs, connection/list/aggregate types; per schema a query object
+//! (`renos: RenosQuery!`) holding the tables' root fields.
+
+use std::collections::{BTreeMap, HashSet};
+
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Schema, TypeRef};
+use service::read::catalog;
+
+use super::{aggregate, connection, filters, names, order, root, scalars, types};
+
+/// Deepest query accepted (standard introspection fits).
+pub const MAX_DEPTH: usize = 16;
+/// Most complex query accepted (one point per selected field).
+pub const MAX_COMPLEXITY: usize = 5000;
+
+/// Builds the schema; an error text when the catalog does not load or names collide.
+pub fn build() -> Result<Schema, String> {
+    let cat = catalog().map_err(|e| format!("catalog: {e}"))?;
+    let mut builder = Schema::build("Query", None, None);
+    let mut type_names = HashSet::new();
+    let mut check = |name: String| {
+        if type_names.insert(name.clone()) {
+            Ok(())
+        } else {
+            Err(format!("duplicate GraphQL type {name}"))
+        }
+    };
+    for s in scalars::scalars() {
+        builder = builder.register(s);
+    }
+    for c in filters::comparisons() {
+        builder = builder.register(c);
+    }
+    for e in order::shared_enums() {
+        builder = builder.register(e);
+    }
+    builder = builder.register(connection::page_info());
+    let mut per_schema: BTreeMap<&str, Object> = BTreeMap::new();
+    for t in cat.tables() {
+        check(names::type_name(t))?;
+        for e in types::enums(t) {
+            builder = builder.register(e);
+        }
+        for c in t
+            .columns
+            .iter()
+            .filter(|c| c.readable && scalars::is_enum(c))
+        {
+            check(names::enum_type(t, &c.name))?;
+            builder = builder.register(filters::enum_comparison(t, c));
+        }
+        builder = builder
+            .register(types::object(cat, t))
+            .register(types::list_object(t))
+            .register(filters::filter_input(cat, t));
+        let (e, i) = order::types(t);
+        builder = builder.register(e).register(i);
+        for o in connection::objects(t) {
+            builder = builder.register(o);
+        }
+        for o in aggregate::objects(t) {
+            builder = builder.register(o);
+        }
+        let mut q = per_schema
+            .remove(t.schema.as_str())
+            .unwrap_or_else(|| Object::new(names::schema_type(&t.schema)));
+        for f in root::fields(cat, t) {
+            q = q.field(f);
+        }
+        per_schema.insert(t.schema.as_str(), q);
+    }
+    let mut query = Object::new("Query");
+    for (schema, obj) in per_schema {
+        query = query.field(Field::new(
+            names::camel(schema),
+            TypeRef::named_nn(names::schema_type(schema)),
+            |_| FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) }),
+        ));
+        builder = builder.register(obj);
+    }
+    builder
+        .register(query)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+        .map_err(|e| format!("schema: {e}"))
+}
