@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use sea_orm::{DbErr, RuntimeErr, sqlx};
+use sea_orm::{ActiveEnum, DbErr, RuntimeErr, sqlx};
 
 /// A problem with one input field.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -103,6 +103,18 @@ impl Error {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation {
             fields: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// The error for a row that is missing (`current` is `None`: [`Error::NotFound`]) or in
+    /// another state than `expected` ([`Error::Conflict`] naming both states).
+    pub fn wrong_state<S>(entity: &'static str, current: Option<S>, expected: &str) -> Self
+    where
+        S: ActiveEnum<Value = String>,
+    {
+        match current {
+            None => Self::not_found(entity),
+            Some(s) => Self::conflict(format!("{entity} is {}, expected {expected}", s.to_value())),
         }
     }
 

@@ -6,11 +6,13 @@
 //! make several writes, a `&DatabaseConnection` and open their own transaction.
 
 pub mod billy;
+pub mod clock;
 pub mod crm;
 pub mod database;
 pub mod error;
 pub mod flow;
 pub mod links;
+pub mod money;
 pub mod read;
 pub mod renos;
 pub mod shared;

@@ -7,6 +7,8 @@
 
 pub mod builders;
 pub mod catalog;
+pub mod counts;
+pub mod errors;
 pub mod model;
 pub mod spawn_app;
 pub mod test_db;

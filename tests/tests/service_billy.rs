@@ -13,10 +13,10 @@ use service::billy::cache::{
     CacheCounts, CacheKind, DEFAULT_TTL, get_cached, invalidate_cached,
     invalidate_organization_cache, purge_expired_cache, set_cached,
 };
-use service::billy::crypto::{ApiKey, Keyring};
+use service::billy::crypto::ApiKey;
 use service::billy::organizations::{
-    NewOrganization, Organization, OrganizationFilter, create_organization, find_organization,
-    get_organization, list_organizations, set_organization_active, update_organization_settings,
+    NewOrganization, OrganizationFilter, create_organization, find_organization, get_organization,
+    list_organizations, set_organization_active, update_organization_settings,
 };
 use service::billy::users::{
     NewUser, UserFilter, create_user, deactivate_user, find_user, get_user, list_users,
@@ -24,35 +24,9 @@ use service::billy::users::{
 };
 use service::shared::users::{NewUser as NewSharedUser, upsert_user};
 use tests::TestDb;
-
-const K1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-
-fn keyring() -> Keyring {
-    Keyring::new("k1", [("k1", K1)], None).unwrap()
-}
-
-fn fields(err: Error) -> Vec<String> {
-    match err {
-        Error::Validation { fields } => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-async fn org(t: &TestDb, name: &str) -> Organization {
-    create_organization(
-        &t.db,
-        &keyring(),
-        NewOrganization {
-            name: name.to_owned(),
-            billy_organization_id: format!("billy-{name}"),
-            api_key: ApiKey::new(format!("key-{name}")),
-            settings: None,
-        },
-        None,
-    )
-    .await
-    .unwrap()
-}
+use tests::builders::billy::{keyring, organization};
+use tests::counts::count;
+use tests::errors::fields;
 
 fn new_user(organization_id: Uuid, email: &str) -> NewUser {
     NewUser {
@@ -61,10 +35,6 @@ fn new_user(organization_id: Uuid, email: &str) -> NewUser {
         role: None,
         metadata: None,
     }
-}
-
-async fn count(t: &TestDb, sql: &str) -> i64 {
-    t.scalar_i64(sql).await.unwrap()
 }
 
 // ---------------------------------------------------------------- organisations
@@ -140,7 +110,7 @@ async fn create_organization_stores_trimmed_fields_defaults_and_audits() {
     assert!(o.is_active);
     assert!(o.has_api_key);
 
-    let defaults = org(&t, "plain").await;
+    let defaults = organization(&t.db, "plain").await;
     assert_eq!(defaults.settings, json!({}));
 
     let billy = count(
@@ -168,7 +138,7 @@ async fn create_organization_stores_trimmed_fields_defaults_and_audits() {
 #[tokio::test]
 async fn duplicate_billy_organization_id_is_a_conflict() {
     let t = TestDb::new().await;
-    org(&t, "dup").await;
+    organization(&t.db, "dup").await;
     let again = create_organization(
         &t.db,
         &keyring(),
@@ -192,8 +162,8 @@ async fn duplicate_billy_organization_id_is_a_conflict() {
 #[tokio::test]
 async fn get_and_find_organization() {
     let t = TestDb::new().await;
-    let o = org(&t, "find").await;
-    let other = org(&t, "other").await;
+    let o = organization(&t.db, "find").await;
+    let other = organization(&t.db, "other").await;
     create_user(&t.db, new_user(o.id, "zed@x.dk"), None)
         .await
         .unwrap();
@@ -243,9 +213,9 @@ async fn get_and_find_organization() {
 #[tokio::test]
 async fn list_organizations_filters_orders_and_limits() {
     let t = TestDb::new().await;
-    let c = org(&t, "charlie").await;
-    org(&t, "alpha").await;
-    org(&t, "bravo").await;
+    let c = organization(&t.db, "charlie").await;
+    organization(&t.db, "alpha").await;
+    organization(&t.db, "bravo").await;
     set_organization_active(&t.db, c.id, false, None)
         .await
         .unwrap();
@@ -296,7 +266,7 @@ async fn list_organizations_filters_orders_and_limits() {
 #[tokio::test]
 async fn set_active_toggles_and_audits_each_call() {
     let t = TestDb::new().await;
-    let o = org(&t, "toggle").await;
+    let o = organization(&t.db, "toggle").await;
     assert!(
         !set_organization_active(&t.db, o.id, false, None)
             .await
@@ -331,7 +301,7 @@ async fn set_active_toggles_and_audits_each_call() {
 #[tokio::test]
 async fn update_settings_replaces_the_object() {
     let t = TestDb::new().await;
-    let o = org(&t, "settings").await;
+    let o = organization(&t.db, "settings").await;
     let first = update_organization_settings(&t.db, o.id, json!({"a": 1, "b": 2}), None)
         .await
         .unwrap();
@@ -372,7 +342,7 @@ async fn update_settings_replaces_the_object() {
 #[tokio::test]
 async fn create_user_normalises_links_and_audits() {
     let t = TestDb::new().await;
-    let o = org(&t, "users").await;
+    let o = organization(&t.db, "users").await;
     let shared = upsert_user(
         &t.db,
         NewSharedUser {
@@ -419,8 +389,8 @@ async fn create_user_normalises_links_and_audits() {
 #[tokio::test]
 async fn create_user_conflicts_and_bad_input() {
     let t = TestDb::new().await;
-    let o = org(&t, "u1").await;
-    let other = org(&t, "u2").await;
+    let o = organization(&t.db, "u1").await;
+    let other = organization(&t.db, "u2").await;
     create_user(&t.db, new_user(o.id, "same@x.dk"), None)
         .await
         .unwrap();
@@ -467,8 +437,8 @@ async fn create_user_conflicts_and_bad_input() {
 #[tokio::test]
 async fn find_get_and_list_users() {
     let t = TestDb::new().await;
-    let o = org(&t, "list").await;
-    let other = org(&t, "list2").await;
+    let o = organization(&t.db, "list").await;
+    let other = organization(&t.db, "list2").await;
     let b = create_user(&t.db, new_user(o.id, "b@x.dk"), None)
         .await
         .unwrap();
@@ -549,7 +519,7 @@ async fn find_get_and_list_users() {
 #[tokio::test]
 async fn update_role_and_deactivate() {
     let t = TestDb::new().await;
-    let o = org(&t, "roles").await;
+    let o = organization(&t.db, "roles").await;
     let u = create_user(&t.db, new_user(o.id, "r@x.dk"), None)
         .await
         .unwrap();
@@ -595,7 +565,7 @@ fn entry(org: Uuid, tool: &str, action: AuditLogAction) -> NewAuditLog {
 #[tokio::test]
 async fn log_audit_writes_both_trails_and_redacts_secrets() {
     let t = TestDb::new().await;
-    let o = org(&t, "audit").await;
+    let o = organization(&t.db, "audit").await;
     let shared = upsert_user(
         &t.db,
         NewSharedUser {
@@ -673,7 +643,7 @@ async fn log_audit_writes_both_trails_and_redacts_secrets() {
 #[tokio::test]
 async fn log_audit_rejects_bad_input_and_writes_nothing() {
     let t = TestDb::new().await;
-    let o = org(&t, "badaudit").await;
+    let o = organization(&t.db, "badaudit").await;
     t.exec("DELETE FROM billy.audit_logs; DELETE FROM shared.audit_logs")
         .await
         .unwrap();
@@ -710,8 +680,8 @@ async fn log_audit_rejects_bad_input_and_writes_nothing() {
 #[tokio::test]
 async fn list_audit_logs_applies_both_date_bounds_and_filters() {
     let t = TestDb::new().await;
-    let o = org(&t, "range").await;
-    let other = org(&t, "range2").await;
+    let o = organization(&t.db, "range").await;
+    let other = organization(&t.db, "range2").await;
     let user = create_user(&t.db, new_user(o.id, "u@x.dk"), None)
         .await
         .unwrap();
@@ -893,7 +863,7 @@ async fn expire(t: &TestDb, kind: CacheKind, org: Uuid, billy_id: &str) {
 #[tokio::test]
 async fn cache_set_and_get_for_every_kind_are_independent() {
     let t = TestDb::new().await;
-    let o = org(&t, "cache").await;
+    let o = organization(&t.db, "cache").await;
     for (i, kind) in CacheKind::ALL.into_iter().enumerate() {
         let e = set_cached(&t.db, kind, o.id, "id-1", json!({"kind": i}), None)
             .await
@@ -916,7 +886,7 @@ async fn cache_set_and_get_for_every_kind_are_independent() {
             .unwrap()
             .is_none()
     );
-    let other = org(&t, "cache2").await;
+    let other = organization(&t.db, "cache2").await;
     assert!(
         get_cached(&t.db, CacheKind::Invoices, other.id, "id-1")
             .await
@@ -936,7 +906,7 @@ async fn cache_set_and_get_for_every_kind_are_independent() {
 #[tokio::test]
 async fn expired_entries_are_misses_and_are_deleted() {
     let t = TestDb::new().await;
-    let o = org(&t, "exp").await;
+    let o = organization(&t.db, "exp").await;
     set_cached(
         &t.db,
         CacheKind::Products,
@@ -976,7 +946,7 @@ async fn expired_entries_are_misses_and_are_deleted() {
 #[tokio::test]
 async fn set_cached_upserts_and_validates() {
     let t = TestDb::new().await;
-    let o = org(&t, "upsert").await;
+    let o = organization(&t.db, "upsert").await;
     let first = set_cached(
         &t.db,
         CacheKind::Customers,
@@ -1062,8 +1032,8 @@ async fn set_cached_upserts_and_validates() {
 #[tokio::test]
 async fn invalidate_one_entry_or_a_whole_organization() {
     let t = TestDb::new().await;
-    let o = org(&t, "inv").await;
-    let keep = org(&t, "keep").await;
+    let o = organization(&t.db, "inv").await;
+    let keep = organization(&t.db, "keep").await;
     for id in ["a", "b"] {
         set_cached(&t.db, CacheKind::Invoices, o.id, id, json!({}), None)
             .await
@@ -1124,8 +1094,8 @@ async fn invalidate_one_entry_or_a_whole_organization() {
 #[tokio::test]
 async fn purge_removes_only_expired_rows_and_counts_per_table() {
     let t = TestDb::new().await;
-    let o = org(&t, "purge").await;
-    let p = org(&t, "purge2").await;
+    let o = organization(&t.db, "purge").await;
+    let p = organization(&t.db, "purge2").await;
     for kind in CacheKind::ALL {
         for id in ["live", "old1", "old2"] {
             set_cached(&t.db, kind, o.id, id, json!({}), None)

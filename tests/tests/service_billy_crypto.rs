@@ -15,8 +15,9 @@ use service::billy::organizations::{
     rotate_api_keys, set_organization_active, update_organization_settings,
 };
 use tests::TestDb;
+use tests::builders::billy::K1;
+use tests::errors::fields;
 
-const K1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 const K2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
 const K3: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -46,13 +47,6 @@ fn legacy_keyring() -> Keyring {
         Some(LegacySecret::new(LEGACY_PASSWORD, LEGACY_SALT)),
     )
     .unwrap()
-}
-
-fn fields(err: Error) -> Vec<String> {
-    match err {
-        Error::Validation { fields } => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
 }
 
 fn new_org(n: &str, key: &str) -> NewOrganization {

@@ -8,38 +8,11 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Timelike, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::{DbBackend, Statement};
 use service::Error;
-use service::billy::crypto::{ApiKey, Keyring};
-use service::billy::organizations::{NewOrganization, create_organization};
 use service::billy::rate_limit::{RateLimitRule, check_rate_limit, purge_rate_limits};
 use service::billy::usage::{UsageEvent, get_usage_metrics, track_usage, track_usage_at};
 use tests::TestDb;
-
-const K1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-
-fn fields(err: Error) -> Vec<String> {
-    match err {
-        Error::Validation { fields } => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-async fn org(t: &TestDb, name: &str) -> Uuid {
-    let kr = Keyring::new("k1", [("k1", K1)], None).unwrap();
-    create_organization(
-        &t.db,
-        &kr,
-        NewOrganization {
-            name: name.to_owned(),
-            billy_organization_id: format!("billy-{name}"),
-            api_key: ApiKey::new("k"),
-            settings: None,
-        },
-        None,
-    )
-    .await
-    .unwrap()
-    .id
-}
+use tests::builders::billy::organization;
+use tests::errors::fields;
 
 fn event(org: Uuid, tool: &str, success: bool, duration_ms: u32) -> UsageEvent {
     UsageEvent {
@@ -63,7 +36,7 @@ fn day(s: &str) -> NaiveDate {
 #[tokio::test]
 async fn usage_is_bucketed_by_utc_date_and_hour() {
     let t = TestDb::new().await;
-    let o = org(&t, "usage").await;
+    let o = organization(&t.db, "usage").await.id;
     // 23:30 UTC is 00:30 the next day in Copenhagen: the bucket stays on the UTC day.
     let m = track_usage_at(
         &t.db,
@@ -93,7 +66,7 @@ async fn usage_is_bucketed_by_utc_date_and_hour() {
 #[tokio::test]
 async fn repeated_usage_increments_counters_and_averages_durations() {
     let t = TestDb::new().await;
-    let o = org(&t, "avg").await;
+    let o = organization(&t.db, "avg").await.id;
     let when = at("2025-03-02T10:15:00Z");
     for (success, d) in [(true, 100), (false, 200), (true, 600)] {
         track_usage_at(&t.db, event(o, "get_invoice", success, d), when)
@@ -126,7 +99,7 @@ async fn repeated_usage_increments_counters_and_averages_durations() {
         .await
         .unwrap();
     assert_eq!(other_tool.call_count, 1);
-    let p = org(&t, "avg2").await;
+    let p = organization(&t.db, "avg2").await.id;
     assert_eq!(
         track_usage_at(&t.db, event(p, "get_invoice", true, 1), when)
             .await
@@ -145,7 +118,7 @@ async fn repeated_usage_increments_counters_and_averages_durations() {
 #[tokio::test]
 async fn usage_average_starts_from_a_legacy_row_without_average() {
     let t = TestDb::new().await;
-    let o = org(&t, "legacyavg").await;
+    let o = organization(&t.db, "legacyavg").await.id;
     t.exec(&format!(
         "INSERT INTO billy.usage_metrics (id, organization_id, date, hour, tool_name, call_count, success_count)
          VALUES (gen_random_uuid(), '{o}', '2025-01-01', 5, 't', 3, 3)"
@@ -161,7 +134,7 @@ async fn usage_average_starts_from_a_legacy_row_without_average() {
 #[tokio::test]
 async fn usage_rejects_bad_input() {
     let t = TestDb::new().await;
-    let o = org(&t, "badusage").await;
+    let o = organization(&t.db, "badusage").await.id;
     assert_eq!(
         fields(
             track_usage(&t.db, event(o, "  ", true, u32::MAX))
@@ -186,8 +159,8 @@ async fn usage_rejects_bad_input() {
 #[tokio::test]
 async fn usage_metrics_by_inclusive_date_range() {
     let t = TestDb::new().await;
-    let o = org(&t, "range").await;
-    let p = org(&t, "range2").await;
+    let o = organization(&t.db, "range").await.id;
+    let p = organization(&t.db, "range2").await.id;
     for ts in [
         "2025-04-01T09:00:00Z",
         "2025-04-02T08:00:00Z",
@@ -248,7 +221,7 @@ async fn usage_metrics_by_inclusive_date_range() {
 #[tokio::test]
 async fn concurrent_usage_increments_sum_exactly() {
     let t = TestDb::new().await;
-    let o = org(&t, "concurrent").await;
+    let o = organization(&t.db, "concurrent").await.id;
     let pool = Arc::new(tests::test_db::connect(&t.url, 32).await.unwrap());
     let when = at("2025-06-01T12:00:00Z");
     let tasks: Vec<_> = (0..64u32)
@@ -294,7 +267,7 @@ fn rule(window_secs: u32, max_requests: u32) -> RateLimitRule {
 #[tokio::test]
 async fn rate_limit_admits_up_to_the_limit_then_rejects() {
     let t = TestDb::new().await;
-    let o = org(&t, "rl").await;
+    let o = organization(&t.db, "rl").await.id;
     let r = rule(86_400, 3);
     let mut remaining = Vec::new();
     for _ in 0..3 {
@@ -333,7 +306,7 @@ async fn rate_limit_admits_up_to_the_limit_then_rejects() {
             .remaining,
         2
     );
-    let p = org(&t, "rl2").await;
+    let p = organization(&t.db, "rl2").await.id;
     assert_eq!(
         check_rate_limit(&t.db, p, "list_invoices", r)
             .await
@@ -363,7 +336,7 @@ async fn rate_limit_admits_up_to_the_limit_then_rejects() {
 #[tokio::test]
 async fn rate_limit_windows_are_aligned_on_the_epoch() {
     let t = TestDb::new().await;
-    let o = org(&t, "align").await;
+    let o = organization(&t.db, "align").await.id;
     let d = check_rate_limit(&t.db, o, "e", rule(900, 10))
         .await
         .unwrap();
@@ -386,7 +359,7 @@ async fn rate_limit_windows_are_aligned_on_the_epoch() {
 #[tokio::test]
 async fn rate_limit_rejects_bad_input() {
     let t = TestDb::new().await;
-    let o = org(&t, "rlbad").await;
+    let o = organization(&t.db, "rlbad").await.id;
     assert_eq!(
         fields(
             check_rate_limit(&t.db, o, " ", rule(0, 0))
@@ -422,7 +395,7 @@ async fn rate_limit_is_exact_under_concurrency() {
     const CALLS: u32 = 100;
     const TASKS: u32 = 64;
     let t = TestDb::new().await;
-    let o = org(&t, "race").await;
+    let o = organization(&t.db, "race").await.id;
     let pool = Arc::new(tests::test_db::connect(&t.url, 32).await.unwrap());
     let r = rule(86_400, LIMIT);
     let tasks: Vec<_> = (0..TASKS)
@@ -465,7 +438,7 @@ async fn rate_limit_is_exact_under_concurrency() {
 #[tokio::test]
 async fn purge_removes_old_windows_and_returns_the_count() {
     let t = TestDb::new().await;
-    let o = org(&t, "purge").await;
+    let o = organization(&t.db, "purge").await.id;
     check_rate_limit(&t.db, o, "live", rule(60, 5))
         .await
         .unwrap();
@@ -512,7 +485,7 @@ async fn purge_removes_old_windows_and_returns_the_count() {
 #[tokio::test]
 async fn the_average_duration_is_exact_where_a_rounded_running_mean_sticks() {
     let t = TestDb::new().await;
-    let o = org(&t, "exact-avg").await;
+    let o = organization(&t.db, "exact-avg").await.id;
     let when = at("2025-03-02T11:00:00Z");
     // A running mean rounded on every update stays at 1 forever for 1, 0, 0, 0, 0, 0
     // (round((1·k + 0) / (k + 1)) = 1 for k ≥ 1); the exact mean is 1/6, which rounds to 0.
@@ -532,7 +505,7 @@ async fn the_average_duration_is_exact_where_a_rounded_running_mean_sticks() {
 #[tokio::test]
 async fn a_legacy_bucket_with_only_an_average_is_continued_from_it() {
     let t = TestDb::new().await;
-    let o = org(&t, "legacy-avg").await;
+    let o = organization(&t.db, "legacy-avg").await.id;
     t.exec(&format!(
         "INSERT INTO billy.usage_metrics (organization_id, date, hour, tool_name, call_count,
                                           success_count, avg_duration_ms)

@@ -1,8 +1,6 @@
 //! `service::crm` against PostgreSQL: every public function, with edge cases and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::str::FromStr;
-
 use chrono::{Duration, NaiveDate, Utc};
 use entity::crm::activities::ActivityType;
 use entity::crm::companies::CompanyStatus;
@@ -13,6 +11,7 @@ use entity::crm::tasks::{TaskPriority, TaskStatus};
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+use service::ErrorCode;
 use service::crm::activities::{ActivityFilter, NewActivity, get_activities, log_activity};
 use service::crm::companies::{
     CompanyFilter, NewCompany, create_company, find_companies, get_company,
@@ -28,26 +27,12 @@ use service::crm::emails::{NewEmail, log_email, mark_email_opened};
 use service::crm::metrics::{MetricSample, get_metrics, track_metric};
 use service::crm::pipeline::{DealTotals, get_pipeline_metrics};
 use service::crm::tasks::{NewTask, TaskFilter, complete_task, create_task, get_tasks};
-use service::{Error, ErrorCode};
 use tests::TestDb;
+use tests::builders::dec;
+use tests::counts::audit_count;
+use tests::errors::{code, invalid_fields};
 
 // ---------------------------------------------------------------- helpers
-
-fn dec(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap()
-}
-
-/// The field names of a validation error (panics on any other result).
-fn invalid_fields<T: std::fmt::Debug>(r: Result<T, Error>) -> Vec<String> {
-    match r {
-        Err(Error::Validation { fields }) => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> ErrorCode {
-    r.expect_err("expected an error").code()
-}
 
 fn contact_input(first: &str, email: Option<&str>) -> NewContact {
     NewContact {
@@ -96,14 +81,6 @@ async fn deal(db: &DatabaseConnection, value: &str, owner: &str, stage: DealStag
     let mut input = deal_input("Deal", value, owner);
     input.stage = Some(stage);
     create_deal(db, input, None).await.unwrap().deal.id
-}
-
-async fn audit_count(t: &TestDb, resource_type: &str, action: &str) -> i64 {
-    t.scalar_i64(&format!(
-        "SELECT count(*) FROM shared.audit_logs WHERE resource_type = '{resource_type}' AND action = '{action}'"
-    ))
-    .await
-    .unwrap()
 }
 
 fn product(deal_id: &str, qty: i32, price: &str, discount: Option<&str>) -> NewDealProduct {

@@ -10,6 +10,7 @@ use entity::flow::variables::VariableType;
 use entity::flow::workflows::WorkflowStatus;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+use service::ErrorCode;
 use service::flow::execution_logs::{NewLogLine, write_log};
 use service::flow::execution_queries::{ExecutionFilter, get_execution, get_executions};
 use service::flow::execution_steps::{
@@ -35,21 +36,11 @@ use service::flow::workflows::{
     NewWorkflow, WorkflowFilter, WorkflowUpdate, create_workflow, find_workflows, get_workflow,
     update_workflow,
 };
-use service::{Error, ErrorCode};
 use tests::TestDb;
+use tests::counts::audit_count;
+use tests::errors::{code, invalid_fields};
 
 // ---------------------------------------------------------------- helpers
-
-fn invalid_fields<T: std::fmt::Debug>(r: Result<T, Error>) -> Vec<String> {
-    match r {
-        Err(Error::Validation { fields }) => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> ErrorCode {
-    r.expect_err("expected an error").code()
-}
 
 fn workflow_input(name: &str) -> NewWorkflow {
     NewWorkflow {
@@ -90,14 +81,6 @@ async fn started_ms_ago(t: &TestDb, table: &str, id: &str, ms: i64) {
     ))
     .await
     .unwrap();
-}
-
-async fn audit_count(t: &TestDb, resource_type: &str, action: &str) -> i64 {
-    t.scalar_i64(&format!(
-        "SELECT count(*) FROM shared.audit_logs WHERE resource_type = '{resource_type}' AND action = '{action}'"
-    ))
-    .await
-    .unwrap()
 }
 
 fn step_input(execution_id: &str) -> NewExecutionStep {

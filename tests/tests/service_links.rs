@@ -11,10 +11,8 @@ use service::links::invoices;
 use service::links::parties;
 use tests::TestDb;
 use tests::builders;
-
-async fn count(t: &TestDb, sql: &str) -> i64 {
-    t.scalar_i64(sql).await.unwrap()
-}
+use tests::counts::count;
+use tests::errors::{assert_conflict, assert_not_found};
 
 async fn renos_user(t: &TestDb, id: &str, email: &str, name: &str) {
     t.exec(&format!(
@@ -51,22 +49,6 @@ async fn shared_id_of_billy(t: &TestDb, id: Uuid) -> Option<Uuid> {
         .unwrap()
         .unwrap()
         .shared_user_id
-}
-
-#[track_caller]
-fn assert_conflict<T: std::fmt::Debug>(r: Result<T, Error>) {
-    assert!(
-        matches!(r, Err(Error::Conflict { .. })),
-        "expected conflict, got {r:?}"
-    );
-}
-
-#[track_caller]
-fn assert_not_found<T: std::fmt::Debug>(r: Result<T, Error>) {
-    assert!(
-        matches!(r, Err(Error::NotFound { .. })),
-        "expected not found, got {r:?}"
-    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ use serde_json::json;
 use service::Error;
 use service::renos::users::{self, NewRenosUser, RenosUserView};
 use tests::TestDb;
+use tests::counts::{audit_count, count};
+use tests::errors::{assert_conflict, assert_not_found};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -38,26 +40,6 @@ fn assert_invalid<T: std::fmt::Debug>(r: Result<T, Error>, fields: &[&str]) {
         }
         other => panic!("expected a validation error on {fields:?}, got {other:?}"),
     }
-}
-
-#[track_caller]
-fn assert_conflict<T: std::fmt::Debug>(r: Result<T, Error>) {
-    match r {
-        Err(Error::Conflict { .. }) => {}
-        other => panic!("expected a conflict, got {other:?}"),
-    }
-}
-
-#[track_caller]
-fn assert_not_found<T: std::fmt::Debug>(r: Result<T, Error>) {
-    match r {
-        Err(Error::NotFound { .. }) => {}
-        other => panic!("expected not found, got {other:?}"),
-    }
-}
-
-async fn count(t: &TestDb, sql: &str) -> i64 {
-    t.scalar_i64(sql).await.unwrap()
 }
 
 async fn lead(t: &TestDb, id: &str) -> String {
@@ -99,17 +81,6 @@ async fn user(t: &TestDb, email: &str) -> RenosUserView {
     )
     .await
     .unwrap()
-}
-
-async fn audit_count(t: &TestDb, resource_type: &str, action: &str) -> i64 {
-    count(
-        t,
-        &format!(
-            "SELECT count(*) FROM shared.audit_logs WHERE resource_type = '{resource_type}' \
-             AND action = '{action}'"
-        ),
-    )
-    .await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,9 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use entity::renos::bookings::{self, BookingStatus, BookingTimerStatus};
 use entity::renos::breaks::BreakReason;
 use entity::renos::cleaning_plans::CleaningPlanFrequency;
-use entity::renos::customers;
 use rust_decimal::Decimal;
-use service::Error;
 use service::renos::booking_list::{BookingFilter, find_bookings};
 use service::renos::bookings::{
     NewBooking, cancel_booking, confirm_booking, create_booking, get_booking,
@@ -17,52 +15,18 @@ use service::renos::cleaning_plans::{
     NewCleaningPlan, NewCleaningTask, PlanFilter, create_cleaning_plan, find_cleaning_plans,
     link_plan_to_booking,
 };
-use service::renos::customers::{NewCustomer, create_customer};
 use service::renos::leads::{NewLead, create_lead};
 use service::renos::time_tracking::{pause_timer, resume_timer, start_timer, stop_timer};
 use tests::TestDb;
+use tests::builders::renos::customer;
+use tests::counts::audit_count;
+use tests::errors::{fields, is_conflict, is_not_found};
 
 // ---------------------------------------------------------------- helpers
 
 /// 2025-06-02 at `h:m:s` UTC.
 fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 2, h, m, s).unwrap()
-}
-
-fn fields(e: Error) -> Vec<String> {
-    match e {
-        Error::Validation { fields } => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-fn is_conflict(e: &Error) -> bool {
-    matches!(e, Error::Conflict { .. })
-}
-
-fn is_not_found(e: &Error) -> bool {
-    matches!(e, Error::NotFound { .. })
-}
-
-async fn audit_count(t: &TestDb, resource_type: &str, action: &str) -> i64 {
-    t.scalar_i64(&format!(
-        "SELECT count(*) FROM shared.audit_logs WHERE resource_type = '{resource_type}' AND action = '{action}'"
-    ))
-    .await
-    .unwrap()
-}
-
-async fn customer(t: &TestDb, name: &str) -> customers::Model {
-    create_customer(
-        &t.db,
-        NewCustomer {
-            name: name.into(),
-            ..Default::default()
-        },
-        None,
-    )
-    .await
-    .unwrap()
 }
 
 fn new_booking(scheduled_at: DateTime<Utc>) -> NewBooking {
@@ -120,7 +84,7 @@ fn plan(customer_id: &str, name: &str, tasks: Vec<NewCleaningTask>) -> NewCleani
 #[tokio::test]
 async fn create_booking_defaults_and_explicit_duration() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Kunde").await;
+    let c = customer(&t.db, "Kunde", None).await;
     let l = create_lead(
         &t.db,
         NewLead {
@@ -217,7 +181,7 @@ async fn create_booking_rejects_non_positive_durations_and_unknown_references() 
 #[tokio::test]
 async fn find_bookings_applies_both_date_bounds_inclusively() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Kunde").await;
+    let c = customer(&t.db, "Kunde", None).await;
     let day = |d: u32| Utc.with_ymd_and_hms(2025, 6, d, 10, 0, 0).unwrap();
     for d in [1, 5, 10] {
         booking_for(&t, &c.id, day(d)).await;
@@ -296,8 +260,8 @@ async fn find_bookings_applies_both_date_bounds_inclusively() {
 #[tokio::test]
 async fn find_bookings_filters_customer_and_status_with_relations() {
     let t = TestDb::new().await;
-    let a = customer(&t, "A").await;
-    let b = customer(&t, "B").await;
+    let a = customer(&t.db, "A", None).await;
+    let b = customer(&t.db, "B", None).await;
     let ba = booking_for(&t, &a.id, at(9, 0, 0)).await;
     let bb = booking_for(&t, &b.id, at(10, 0, 0)).await;
     cancel_booking(&t.db, &bb.id, None).await.unwrap();
@@ -674,7 +638,7 @@ async fn concurrent_stops_complete_the_booking_once() {
 #[tokio::test]
 async fn create_cleaning_plan_with_tasks_and_defaults() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Kunde").await;
+    let c = customer(&t.db, "Kunde", None).await;
     let p = create_cleaning_plan(
         &t.db,
         NewCleaningPlan {
@@ -809,8 +773,8 @@ async fn create_cleaning_plan_rejects_bad_input_and_unknown_customer() {
 #[tokio::test]
 async fn find_cleaning_plans_filters_active_and_customer() {
     let t = TestDb::new().await;
-    let a = customer(&t, "A").await;
-    let b = customer(&t, "B").await;
+    let a = customer(&t.db, "A", None).await;
+    let b = customer(&t.db, "B", None).await;
     let pa = create_cleaning_plan(&t.db, plan(&a.id, "A1", vec![task("x"), task("y")]), None)
         .await
         .unwrap();
@@ -866,8 +830,8 @@ async fn find_cleaning_plans_filters_active_and_customer() {
 #[tokio::test]
 async fn link_plan_to_booking_once_per_booking_and_same_customer() {
     let t = TestDb::new().await;
-    let a = customer(&t, "A").await;
-    let b = customer(&t, "B").await;
+    let a = customer(&t.db, "A", None).await;
+    let b = customer(&t.db, "B", None).await;
     let pa = create_cleaning_plan(&t.db, plan(&a.id, "A1", vec![]), None)
         .await
         .unwrap()
@@ -939,7 +903,7 @@ async fn link_plan_to_booking_once_per_booking_and_same_customer() {
 #[tokio::test]
 async fn concurrent_links_of_one_booking_keep_one() {
     let t = TestDb::new().await;
-    let a = customer(&t, "A").await;
+    let a = customer(&t.db, "A", None).await;
     let p1 = create_cleaning_plan(&t.db, plan(&a.id, "1", vec![]), None)
         .await
         .unwrap()

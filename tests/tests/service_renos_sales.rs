@@ -8,7 +8,7 @@ use entity::renos::leads::{LeadPriority, LeadStatus};
 use entity::renos::{customers, leads};
 use rust_decimal::Decimal;
 use serde_json::json;
-use service::Error;
+use service::money::{from_db, money_product, round_money, to_db, totals_from_subtotal};
 use service::renos::analytics::{get_metrics, track_metric};
 use service::renos::customer_stats::update_customer_stats;
 use service::renos::customers::{
@@ -30,10 +30,13 @@ use service::renos::lead_scoring::{LeadTier, Recommendation, score_lead};
 use service::renos::leads::{
     LeadEnrichment, LeadUpdate, NewLead, create_lead, enrich_lead, get_lead, update_lead,
 };
-use service::renos::money::{from_db, money_product, round_money, to_db, totals_from_subtotal};
 use service::renos::quotes::{NewQuote, QuoteStatus, create_quote, get_quote, update_quote_status};
 use service::shared::users::{NewUser, upsert_user};
 use tests::TestDb;
+use tests::builders::dec;
+use tests::builders::renos::customer;
+use tests::counts::audit_count;
+use tests::errors::{fields, is_conflict, is_not_found};
 
 // ---------------------------------------------------------------- helpers
 
@@ -41,52 +44,11 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 2, 12, 0, 0).unwrap()
 }
 
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
-
-fn fields(e: Error) -> Vec<String> {
-    match e {
-        Error::Validation { fields } => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-fn is_conflict(e: &Error) -> bool {
-    matches!(e, Error::Conflict { .. })
-}
-
-fn is_not_found(e: &Error) -> bool {
-    matches!(e, Error::NotFound { .. })
-}
-
-async fn audit_count(t: &TestDb, resource_type: &str, action: &str) -> i64 {
-    t.scalar_i64(&format!(
-        "SELECT count(*) FROM shared.audit_logs WHERE resource_type = '{resource_type}' AND action = '{action}'"
-    ))
-    .await
-    .unwrap()
-}
-
 async fn lead(t: &TestDb, source: &str) -> leads::Model {
     create_lead(
         &t.db,
         NewLead {
             source: source.into(),
-            ..Default::default()
-        },
-        None,
-    )
-    .await
-    .unwrap()
-}
-
-async fn customer(t: &TestDb, name: &str, email: Option<&str>) -> customers::Model {
-    create_customer(
-        &t.db,
-        NewCustomer {
-            name: name.into(),
-            email: email.map(Into::into),
             ..Default::default()
         },
         None,
@@ -850,7 +812,7 @@ async fn find_leads_orders_by_priority_then_value_then_newest() {
 #[tokio::test]
 async fn find_leads_filters_status_and_source_and_includes_relations() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Kunde", Some("k@k.dk")).await;
+    let c = customer(&t.db, "Kunde", Some("k@k.dk")).await;
     let a = create_lead(
         &t.db,
         NewLead {
@@ -1197,9 +1159,9 @@ async fn convert_lead_creates_customer_links_and_is_idempotent() {
 #[tokio::test]
 async fn convert_lead_reuses_the_customer_with_the_same_email_in_any_case() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Eksisterende", Some("ole@firma.dk")).await;
+    let c = customer(&t.db, "Eksisterende", Some("ole@firma.dk")).await;
     // a legacy row with mixed case must be found too
-    let legacy = customer(&t, "Legacy", None).await;
+    let legacy = customer(&t.db, "Legacy", None).await;
     t.exec(&format!(
         "UPDATE renos.customers SET email = 'Mixed@Case.dk' WHERE id = '{}'",
         legacy.id
@@ -1234,7 +1196,7 @@ async fn convert_lead_reuses_the_customer_with_the_same_email_in_any_case() {
 #[tokio::test]
 async fn convert_lead_uses_an_already_linked_customer() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Linket", Some("linket@firma.dk")).await;
+    let c = customer(&t.db, "Linket", Some("linket@firma.dk")).await;
     let l = create_lead(
         &t.db,
         NewLead {
@@ -1386,8 +1348,8 @@ async fn create_customer_normalises_and_rejects_duplicates_in_any_case() {
     .unwrap_err();
     assert!(is_conflict(&e), "{e:?}");
     // customers without email never collide
-    customer(&t, "Uden 1", None).await;
-    customer(&t, "Uden 2", None).await;
+    customer(&t.db, "Uden 1", None).await;
+    customer(&t.db, "Uden 2", None).await;
     assert_eq!(
         t.scalar_i64("SELECT count(*) FROM renos.customers")
             .await
@@ -1421,7 +1383,7 @@ async fn create_customer_rejects_bad_input_and_get_unknown_is_not_found() {
 #[tokio::test]
 async fn find_customer_by_email_is_case_insensitive_with_relations() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Kunde", Some("kunde@firma.dk")).await;
+    let c = customer(&t.db, "Kunde", Some("kunde@firma.dk")).await;
     create_lead(
         &t.db,
         NewLead {
@@ -1468,7 +1430,7 @@ async fn update_customer_partial_clears_and_guards_email() {
     )
     .await
     .unwrap();
-    customer(&t, "B", Some("b@firma.dk")).await;
+    customer(&t.db, "B", Some("b@firma.dk")).await;
     let u = update_customer(
         &t.db,
         &a.id,
@@ -1549,8 +1511,8 @@ async fn update_customer_partial_clears_and_guards_email() {
 #[tokio::test]
 async fn update_customer_stats_counts_and_sums_only_paid_invoices() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Kunde", Some("k@firma.dk")).await;
-    let other = customer(&t, "Anden", None).await;
+    let c = customer(&t.db, "Kunde", Some("k@firma.dk")).await;
+    let other = customer(&t.db, "Anden", None).await;
     for _ in 0..2 {
         create_lead(
             &t.db,
@@ -1983,7 +1945,7 @@ async fn set_invoice_status_follows_transitions() {
 #[tokio::test]
 async fn mark_invoice_paid_records_payment_and_refreshes_customer_revenue() {
     let t = TestDb::new().await;
-    let c = customer(&t, "Kunde", Some("k@firma.dk")).await;
+    let c = customer(&t.db, "Kunde", Some("k@firma.dk")).await;
     let inv = create_invoice(
         &t.db,
         invoice("N-1", &c.id, vec![line("Rengøring", "2", "349.995")]),

@@ -5,13 +5,14 @@
 use entity::vault::sync_status::SyncState;
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use serde_json::json;
+use service::ErrorCode;
 use service::vault::{
     self, DocumentFilter, EmbeddingBacklog, EmbeddingDue, HybridSearch, NewDocument, NewEmbedding,
     SemanticSearch, SyncFilter, SyncUpdate,
 };
-use service::{Error, ErrorCode};
 use tests::TestDb;
 use tests::builders::{self, DocumentBuilder};
+use tests::errors::fields;
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------
@@ -59,14 +60,6 @@ async fn embed(t: &TestDb, document_id: Uuid, head: &[f64]) {
     )
     .await
     .unwrap();
-}
-
-/// The fields named by a validation error (panics on any other error).
-fn bad_fields(err: Error) -> Vec<String> {
-    match err {
-        Error::Validation { fields } => fields.into_iter().map(|f| f.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
 }
 
 async fn count(t: &TestDb, table: &str) -> i64 {
@@ -133,7 +126,7 @@ fn embedding_vector_parse_checks_length_finiteness_range_and_zero() {
         ("beyond f32", v(&[1e39])),
     ] {
         let err = vault::EmbeddingVector::parse("query", &values).unwrap_err();
-        assert_eq!(bad_fields(err), ["query"], "{name}");
+        assert_eq!(fields(err), ["query"], "{name}");
     }
 }
 
@@ -213,7 +206,7 @@ async fn create_document_lists_every_bad_field_and_writes_nothing() {
     .await
     .unwrap_err();
     assert_eq!(
-        bad_fields(err),
+        fields(err),
         ["source", "repository", "path", "content", "metadata", "sha"]
     );
     assert_eq!(count(&t, "documents").await, 0);
@@ -247,7 +240,7 @@ async fn create_document_accepts_boundary_lengths() {
     )
     .await
     .unwrap_err();
-    assert_eq!(bad_fields(err), ["sha"]);
+    assert_eq!(fields(err), ["sha"]);
 }
 
 #[tokio::test]
@@ -347,11 +340,11 @@ async fn upsert_document_rejects_bad_input_without_writing() {
     )
     .await
     .unwrap_err();
-    assert_eq!(bad_fields(err), ["metadata"]);
+    assert_eq!(fields(err), ["metadata"]);
     let err = vault::upsert_document(&t.db, new_doc("", "README.md", "x"))
         .await
         .unwrap_err();
-    assert_eq!(bad_fields(err), ["repository"]);
+    assert_eq!(fields(err), ["repository"]);
     let rows = vault::find_documents(&t.db, DocumentFilter::default())
         .await
         .unwrap();
@@ -645,7 +638,7 @@ async fn set_embedding_rejects_bad_vectors_and_writes_nothing() {
         )
         .await
         .unwrap_err();
-        assert_eq!(bad_fields(err), ["embedding"], "{name}");
+        assert_eq!(fields(err), ["embedding"], "{name}");
     }
     let e = vault::get_document(&t.db, d)
         .await
@@ -677,10 +670,7 @@ async fn set_embedding_lists_vector_and_model_problems_together() {
     )
     .await
     .unwrap_err();
-    assert_eq!(
-        bad_fields(err),
-        ["embedding", "model", "expected_content_hash"]
-    );
+    assert_eq!(fields(err), ["embedding", "model", "expected_content_hash"]);
     assert_eq!(count(&t, "embeddings").await, 0);
 }
 
@@ -843,7 +833,7 @@ async fn sync_status_rejects_bad_input() {
     let err = vault::update_sync_status(&t.db, sync(SyncState::Success, Some("oops")))
         .await
         .unwrap_err();
-    assert_eq!(bad_fields(err), ["error_message"]);
+    assert_eq!(fields(err), ["error_message"]);
     let err = vault::update_sync_status(
         &t.db,
         SyncUpdate {
@@ -855,7 +845,7 @@ async fn sync_status_rejects_bad_input() {
     )
     .await
     .unwrap_err();
-    assert_eq!(bad_fields(err), ["source", "repository", "error_message"]);
+    assert_eq!(fields(err), ["source", "repository", "error_message"]);
     assert_eq!(count(&t, "sync_status").await, 0);
 }
 
@@ -1053,7 +1043,7 @@ async fn semantic_search_limit_defaults_to_10_and_is_validated() {
     assert_eq!(search_contents(&t, with(100)).await.len(), 12);
     for bad in [0, 101, u64::MAX] {
         let err = vault::semantic_search(&t.db, with(bad)).await.unwrap_err();
-        assert_eq!(bad_fields(err), ["limit"], "limit {bad}");
+        assert_eq!(fields(err), ["limit"], "limit {bad}");
     }
 }
 
@@ -1073,7 +1063,7 @@ async fn semantic_search_rejects_bad_vectors_and_thresholds() {
         )
         .await
         .unwrap_err();
-        assert_eq!(bad_fields(err), ["embedding"], "{name}");
+        assert_eq!(fields(err), ["embedding"], "{name}");
     }
     for bad in [f64::NAN, f64::INFINITY, -0.1, 1.01] {
         let err = vault::semantic_search(
@@ -1085,7 +1075,7 @@ async fn semantic_search_rejects_bad_vectors_and_thresholds() {
         )
         .await
         .unwrap_err();
-        assert_eq!(bad_fields(err), ["threshold"], "threshold {bad}");
+        assert_eq!(fields(err), ["threshold"], "threshold {bad}");
     }
     let err = vault::semantic_search(
         &t.db,
@@ -1098,11 +1088,11 @@ async fn semantic_search_rejects_bad_vectors_and_thresholds() {
     )
     .await
     .unwrap_err();
-    assert_eq!(bad_fields(err), ["embedding", "limit", "threshold"]);
+    assert_eq!(fields(err), ["embedding", "limit", "threshold"]);
     assert!(vault::semantic_search_statement(&semantic(&[1.0])).is_ok());
     assert!(vault::semantic_search_statement(&SemanticSearch::default()).is_err());
     let err = vault::hybrid_search_statement(&HybridSearch::default()).unwrap_err();
-    assert_eq!(bad_fields(err), ["text", "embedding"]);
+    assert_eq!(fields(err), ["text", "embedding"]);
 }
 
 #[tokio::test]
@@ -1318,13 +1308,13 @@ async fn hybrid_search_rejects_bad_input() {
         let err = vault::hybrid_search(&t.db, hybrid(text, &[1.0]))
             .await
             .unwrap_err();
-        assert_eq!(bad_fields(err), ["text"], "{text:?}");
+        assert_eq!(fields(err), ["text"], "{text:?}");
     }
     let long = "a".repeat(vault::QUERY_TEXT_MAX_CHARS + 1);
     let err = vault::hybrid_search(&t.db, hybrid(&long, &[1.0]))
         .await
         .unwrap_err();
-    assert_eq!(bad_fields(err), ["text"]);
+    assert_eq!(fields(err), ["text"]);
     let ok = "å".repeat(vault::QUERY_TEXT_MAX_CHARS);
     assert!(
         vault::hybrid_search(&t.db, hybrid(&ok, &[1.0]))
@@ -1343,7 +1333,7 @@ async fn hybrid_search_rejects_bad_input() {
     )
     .await
     .unwrap_err();
-    assert_eq!(bad_fields(err), ["embedding", "limit", "threshold"]);
+    assert_eq!(fields(err), ["embedding", "limit", "threshold"]);
     let err = vault::hybrid_search(
         &t.db,
         HybridSearch {
@@ -1353,7 +1343,7 @@ async fn hybrid_search_rejects_bad_input() {
     )
     .await
     .unwrap_err();
-    assert_eq!(bad_fields(err), ["limit"]);
+    assert_eq!(fields(err), ["limit"]);
 }
 
 #[tokio::test]
@@ -1466,7 +1456,7 @@ async fn backlog_with_a_model_includes_embeddings_of_other_models() {
     )
     .await
     .unwrap_err();
-    assert_eq!(bad_fields(err), ["model"]);
+    assert_eq!(fields(err), ["model"]);
 }
 
 #[tokio::test]

@@ -10,7 +10,8 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
 
 /// Longest accepted window (one day).
 pub const MAX_WINDOW_SECS: u32 = 86_400;
@@ -61,23 +62,15 @@ pub async fn check_rate_limit<C: ConnectionTrait>(
     endpoint: &str,
     rule: RateLimitRule,
 ) -> Result<RateLimitDecision> {
-    let mut errors = Vec::new();
-    let endpoint = endpoint.trim();
-    if endpoint.is_empty() {
-        errors.push(FieldError::new("endpoint", "must not be empty"));
-    }
-    if !(1..=MAX_WINDOW_SECS).contains(&rule.window_secs) {
-        errors.push(FieldError::new(
-            "window_secs",
-            "must be between 1 and 86400",
-        ));
-    }
-    if rule.max_requests == 0 {
-        errors.push(FieldError::new("max_requests", "must be at least 1"));
-    }
-    if !errors.is_empty() {
-        return Err(Error::Validation { fields: errors });
-    }
+    let mut p = Problems::new();
+    let endpoint = p.text("endpoint", endpoint);
+    p.check(
+        (1..=MAX_WINDOW_SECS).contains(&rule.window_secs),
+        "window_secs",
+        "must be between 1 and 86400",
+    );
+    p.check(rule.max_requests != 0, "max_requests", "must be at least 1");
+    p.finish()?;
     let sql = "INSERT INTO billy.rate_limits AS r (id, organization_id, endpoint, window_start, request_count)
          SELECT $1, $2, $3,
                 to_timestamp((floor(extract(epoch FROM statement_timestamp()) / $4::bigint) * $4::bigint)::float8),

@@ -6,7 +6,8 @@ use entity::billy::usage_metrics;
 use sea_orm::entity::prelude::*;
 use sea_orm::{DbBackend, FromQueryResult, QueryOrder, Statement};
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
 
 /// One tool invocation to count.
 #[derive(Clone, Debug)]
@@ -40,18 +41,12 @@ pub async fn track_usage_at<C: ConnectionTrait>(
     event: UsageEvent,
     at: DateTime<Utc>,
 ) -> Result<usage_metrics::Model> {
-    let mut errors = Vec::new();
-    let tool_name = event.tool_name.trim().to_owned();
-    if tool_name.is_empty() {
-        errors.push(FieldError::new("tool_name", "must not be empty"));
-    }
-    let duration = i32::try_from(event.duration_ms).ok();
-    if duration.is_none() {
-        errors.push(FieldError::new("duration_ms", "is too large"));
-    }
-    let (Some(duration), true) = (duration, errors.is_empty()) else {
-        return Err(Error::Validation { fields: errors });
-    };
+    let mut p = Problems::new();
+    let tool_name = p.text("tool_name", &event.tool_name);
+    let duration = p.take_or_default(
+        i32::try_from(event.duration_ms).map_err(|_| Error::invalid("duration_ms", "is too large")),
+    );
+    p.finish()?;
     let hour = i16::try_from(at.hour()).map_err(|e| Error::internal(&e))?;
     // The prior sum and count; a legacy row (an average but no totals) counts as
     // `call_count` calls of `avg_duration_ms` each. Every SET expression sees the old row.

@@ -6,9 +6,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{LoaderTrait, QueryOrder, QuerySelect};
 
-use super::input::{Problems, opt_text};
 use crate::error::Result;
-use crate::validate::{limit, non_empty};
+use crate::validate::{Problems, limit, non_empty, opt_text};
 
 /// Input of [`log_activity`]. Blank optional text counts as absent.
 #[derive(Clone, Debug)]

@@ -6,10 +6,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{LoaderTrait, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use super::input::opt_text;
 use crate::error::{Error, Result};
-use crate::validate::{limit, non_empty};
+use crate::shared::audit;
+use crate::validate::{limit, non_empty, opt_text};
 
 /// Input of [`create_company`]. Blank optional text counts as absent.
 #[derive(Clone, Debug, Default)]
@@ -40,7 +39,15 @@ pub async fn create_company<C: TransactionTrait>(
     };
     let txn = db.begin().await?;
     let company = am.insert(&txn).await?;
-    audit::record(&txn, actor, "create", "companies", &company.id, json!({})).await?;
+    audit::record_action(
+        &txn,
+        actor,
+        "create",
+        "crm.companies",
+        &company.id,
+        json!({}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(company)
 }

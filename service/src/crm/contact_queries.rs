@@ -4,10 +4,9 @@ use entity::crm::{activities, companies, contacts, deals};
 use sea_orm::entity::prelude::*;
 use sea_orm::{LoaderTrait, QueryOrder, QuerySelect};
 
-use super::input::opt_text;
 use crate::error::Result;
 use crate::shared::users::normalize_email;
-use crate::validate::limit;
+use crate::validate::{limit, opt_text};
 
 /// Filters of [`find_contacts`]; `None` (or blank text) means "any".
 #[derive(Clone, Debug, Default)]

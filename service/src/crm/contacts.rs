@@ -7,10 +7,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{IntoActiveModel, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use super::input::{Problems, opt_email, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::shared::audit;
+use crate::validate::{Problems, non_empty, opt_email, opt_text};
 
 /// Input of [`create_contact`]. Blank optional text counts as absent.
 #[derive(Clone, Debug, Default)]
@@ -64,7 +63,15 @@ pub async fn create_contact<C: TransactionTrait>(
     };
     let txn = db.begin().await?;
     let contact = am.insert(&txn).await?;
-    audit::record(&txn, actor, "create", "contacts", &contact.id, json!({})).await?;
+    audit::record_action(
+        &txn,
+        actor,
+        "create",
+        "crm.contacts",
+        &contact.id,
+        json!({}),
+    )
+    .await?;
     let company = contact.find_related(companies::Entity).one(&txn).await?;
     txn.commit().await?;
     Ok(ContactWithCompany { contact, company })
@@ -201,11 +208,11 @@ pub async fn update_contact<C: TransactionTrait>(
         return Ok(current);
     }
     let contact = am.update(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "update",
-        "contacts",
+        "crm.contacts",
         &contact.id,
         json!({ "fields": changed }),
     )

@@ -8,10 +8,10 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{IntoActiveModel, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use super::input::{MAX_AMOUNT, Problems, from_db, money, opt_text, round_money, to_db};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::money::{MAX_AMOUNT, from_db, parse_amount, round_money, to_db};
+use crate::shared::audit;
+use crate::validate::{Problems, non_empty, opt_text};
 
 /// Input of [`add_product_to_deal`].
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ pub fn line_total(quantity: i32, unit_price: Decimal, discount: Decimal) -> Resu
     if quantity < 1 {
         p.add("quantity", "must be at least 1");
     }
-    let unit_price = p.take(money("unit_price", unit_price));
+    let unit_price = p.take(parse_amount("unit_price", unit_price));
     if discount < Decimal::ZERO || discount > Decimal::ONE_HUNDRED {
         p.add("discount", "must be a percentage between 0 and 100");
     }
@@ -106,11 +106,11 @@ pub async fn add_product_to_deal<C: TransactionTrait>(
     let mut am = deal.into_active_model();
     am.value = Set(to_db(value));
     let deal = am.update(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "add_product",
-        "deals",
+        "crm.deals",
         &deal.id,
         json!({ "product_id": product.id, "total": total, "value": value }),
     )

@@ -9,9 +9,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{IntoActiveModel, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use super::input::opt_text;
 use crate::error::{Error, Result};
+use crate::shared::audit;
+use crate::validate::opt_text;
 
 /// The status a deal in `stage` has: `won` for `closed_won`, `lost` for `closed_lost`,
 /// else `open`.
@@ -63,11 +63,11 @@ pub async fn move_deal_to_stage<C: TransactionTrait>(
         am.lost_reason = Set(None);
     }
     let deal = am.update(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "move_stage",
-        "deals",
+        "crm.deals",
         &deal.id,
         json!({ "from": from, "to": stage }),
     )
@@ -98,11 +98,11 @@ pub async fn close_deal<C: TransactionTrait>(
     am.actual_close_date = Set(Some(Utc::now().fixed_offset()));
     am.lost_reason = Set(if won { None } else { opt_text(reason) });
     let deal = am.update(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "close",
-        "deals",
+        "crm.deals",
         &deal.id,
         json!({ "won": won }),
     )

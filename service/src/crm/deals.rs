@@ -9,11 +9,11 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{LoaderTrait, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
 use super::deal_stage::status_for_stage;
-use super::input::{Problems, money, opt_text, to_db};
 use crate::error::{Error, Result};
-use crate::validate::{limit, non_empty};
+use crate::money::{parse_amount, to_db};
+use crate::shared::audit;
+use crate::validate::{Problems, limit, non_empty, opt_text};
 
 /// Input of [`create_deal`]. Blank optional text counts as absent.
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ pub async fn create_deal<C: TransactionTrait>(
     let mut p = Problems::new();
     let title = p.take(non_empty("title", &input.title));
     let owner = p.take(non_empty("owner", &input.owner));
-    let value = p.take(money("value", input.value));
+    let value = p.take(parse_amount("value", input.value));
     p.finish()?;
 
     let stage = input.stage.unwrap_or(DealStage::Qualification);
@@ -73,11 +73,11 @@ pub async fn create_deal<C: TransactionTrait>(
     };
     let txn = db.begin().await?;
     let deal = am.insert(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "create",
-        "deals",
+        "crm.deals",
         &deal.id,
         json!({ "stage": stage }),
     )

@@ -6,9 +6,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 
-use super::input::{Problems, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::{Email, non_empty};
+use crate::validate::{Email, Problems, non_empty, opt_text};
 
 /// Input of [`log_email`].
 #[derive(Clone, Debug)]

@@ -7,9 +7,9 @@ use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
 
-use super::input::{Problems, date_range, finite, utc_today};
+use crate::clock::utc_today;
 use crate::error::Result;
-use crate::validate::non_empty;
+use crate::validate::{Problems, date_range, finite, non_empty};
 
 /// Input of [`track_metric`].
 #[derive(Clone, Debug)]

@@ -1,7 +1,6 @@
 //! `crm`: contacts, companies, deals and their products, activities, emails, tasks, metrics.
 
 pub mod activities;
-pub(crate) mod audit;
 pub mod companies;
 pub mod contact_queries;
 pub mod contacts;
@@ -9,7 +8,6 @@ pub mod deal_products;
 pub mod deal_stage;
 pub mod deals;
 pub mod emails;
-pub(crate) mod input;
 pub mod metrics;
 pub mod pipeline;
 pub mod tasks;

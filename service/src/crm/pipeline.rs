@@ -4,8 +4,8 @@ use entity::crm::deals::{DealStage, DealStatus};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Iterable, Statement};
 
-use super::input::opt_text;
 use crate::error::{Error, Result};
+use crate::validate::opt_text;
 
 /// Number and summed value of a group of deals.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -11,10 +11,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::audit;
-use super::input::{Problems, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::{limit, non_empty};
+use crate::shared::audit;
+use crate::validate::{Problems, limit, non_empty, opt_text};
 
 /// Input of [`create_task`]. Blank optional text counts as absent.
 #[derive(Clone, Debug)]
@@ -52,7 +51,7 @@ pub async fn create_task<C: TransactionTrait>(
     };
     let txn = db.begin().await?;
     let task = am.insert(&txn).await?;
-    audit::record(&txn, actor, "create", "tasks", &task.id, json!({})).await?;
+    audit::record_action(&txn, actor, "create", "crm.tasks", &task.id, json!({})).await?;
     txn.commit().await?;
     Ok(task)
 }
@@ -140,7 +139,7 @@ pub async fn complete_task<C: TransactionTrait>(
     am.status = Set(TaskStatus::Done);
     am.completed_at = Set(Some(Utc::now().fixed_offset()));
     let task = am.update(&txn).await?;
-    audit::record(&txn, actor, "complete", "tasks", &task.id, json!({})).await?;
+    audit::record_action(&txn, actor, "complete", "crm.tasks", &task.id, json!({})).await?;
     txn.commit().await?;
     Ok(task)
 }

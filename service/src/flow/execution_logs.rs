@@ -5,9 +5,8 @@ use entity::flow::execution_logs::{self, ExecutionLogLevel};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 
-use crate::crm::input::opt_text;
 use crate::error::Result;
-use crate::validate::non_empty;
+use crate::validate::{non_empty, opt_text};
 
 /// Input of [`write_log`].
 #[derive(Clone, Debug)]

@@ -5,9 +5,8 @@ use entity::flow::{execution_logs, execution_steps, workflows};
 use sea_orm::entity::prelude::*;
 use sea_orm::{LoaderTrait, QueryOrder, QuerySelect};
 
-use crate::crm::input::opt_text;
 use crate::error::{Error, Result};
-use crate::validate::limit;
+use crate::validate::{limit, opt_text};
 
 /// An execution with its workflow, steps (oldest first) and log lines (in time order).
 #[derive(Clone, Debug, PartialEq)]

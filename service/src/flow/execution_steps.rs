@@ -9,9 +9,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{QuerySelect, TransactionSession, TransactionTrait};
 
 use super::executions::DURATION_MS_SQL;
-use crate::crm::input::{Problems, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::validate::{Problems, non_empty, opt_text};
 
 /// Input of [`create_execution_step`].
 #[derive(Clone, Debug)]

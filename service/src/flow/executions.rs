@@ -9,8 +9,8 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{QuerySelect, TransactionSession, TransactionTrait};
 
-use crate::crm::input::opt_text;
 use crate::error::{Error, Result};
+use crate::validate::opt_text;
 
 /// Milliseconds from `started_at` to the bound timestamp `$1`, clamped to `0 ..= i32::MAX`.
 pub(crate) const DURATION_MS_SQL: &str = "LEAST(GREATEST(round(extract(epoch FROM ($1 - \"started_at\")) * 1000), 0), 2147483647)::integer";

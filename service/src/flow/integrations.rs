@@ -1,18 +1,15 @@
 //! External integrations used by workflows. `config` holds credentials and is stored as
 //! given (defect 11, not fixed); it never goes into the audit trail.
 
-use chrono::Utc;
 use entity::flow::integrations::{self, IntegrationStatus};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use crate::crm::input::{Problems, opt_text};
-use crate::error::{Error, Result};
-use crate::validate::{limit, non_empty};
+use crate::error::Result;
+use crate::shared::audit;
+use crate::validate::{Problems, limit, non_empty, opt_text};
 
 /// Input of [`create_integration`].
 #[derive(Clone, Debug)]
@@ -52,11 +49,11 @@ pub async fn create_integration<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "create",
-        "integrations",
+        "flow.integrations",
         &integration.id,
         json!({ "name": integration.name, "type": integration.r#type }),
     )
@@ -98,19 +95,12 @@ pub async fn update_integration_usage<C: ConnectionTrait>(
     db: &C,
     id: &str,
 ) -> Result<integrations::Model> {
-    integrations::Entity::update_many()
-        .col_expr(
-            integrations::Column::UsageCount,
-            Expr::col(integrations::Column::UsageCount).add(1),
-        )
-        .col_expr(
-            integrations::Column::LastUsedAt,
-            Expr::value(Utc::now().fixed_offset()),
-        )
-        .filter(integrations::Column::Id.eq(id))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::not_found("integration"))
+    super::count_use(
+        db,
+        "integration",
+        (integrations::Column::Id, id),
+        integrations::Column::UsageCount,
+        integrations::Column::LastUsedAt,
+    )
+    .await
 }

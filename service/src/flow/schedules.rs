@@ -8,10 +8,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, NullOrdering, Order};
 use sea_orm::{LoaderTrait, QueryOrder, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use crate::crm::input::{Problems, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::shared::audit;
+use crate::validate::{Problems, non_empty, opt_text};
 
 /// The default time zone of schedules.
 pub const DEFAULT_TIMEZONE: &str = "Europe/Copenhagen";
@@ -132,11 +131,11 @@ pub async fn create_schedule<C: TransactionTrait>(
     };
     let txn = db.begin().await?;
     let schedule = am.insert(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "create",
-        "schedules",
+        "flow.schedules",
         &schedule.id,
         json!({ "workflow_id": schedule.workflow_id }),
     )

@@ -11,10 +11,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{DbBackend, QueryOrder, Statement, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use crate::crm::input::{Problems, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::shared::audit;
+use crate::validate::{Problems, non_empty, opt_text};
 
 /// Input of [`set_variable`].
 #[derive(Clone, Debug, Default)]
@@ -107,11 +106,11 @@ pub async fn set_variable<C: TransactionTrait>(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::internal(&"variable upsert returned no row"))?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "set",
-        "variables",
+        "flow.variables",
         &variable.id,
         json!({
             "key": variable.key,

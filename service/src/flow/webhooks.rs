@@ -1,17 +1,14 @@
 //! Inbound webhooks of workflows. The secret is stored as given (defect 11, not fixed).
 
-use chrono::Utc;
 use entity::flow::{webhooks, workflows};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use crate::crm::input::{Problems, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::shared::audit;
+use crate::validate::{Problems, non_empty, opt_text};
 
 /// HTTP methods a webhook may accept.
 pub const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -74,11 +71,11 @@ pub async fn create_webhook<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "create",
-        "webhooks",
+        "flow.webhooks",
         &webhook.id,
         json!({ "workflow_id": webhook.workflow_id, "url": webhook.url }),
     )
@@ -100,19 +97,12 @@ pub async fn log_webhook_request<C: ConnectionTrait>(
     db: &C,
     webhook_id: &str,
 ) -> Result<webhooks::Model> {
-    webhooks::Entity::update_many()
-        .col_expr(
-            webhooks::Column::RequestCount,
-            Expr::col(webhooks::Column::RequestCount).add(1),
-        )
-        .col_expr(
-            webhooks::Column::LastRequestAt,
-            Expr::value(Utc::now().fixed_offset()),
-        )
-        .filter(webhooks::Column::Id.eq(webhook_id))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::not_found("webhook"))
+    super::count_use(
+        db,
+        "webhook",
+        (webhooks::Column::Id, webhook_id),
+        webhooks::Column::RequestCount,
+        webhooks::Column::LastRequestAt,
+    )
+    .await
 }

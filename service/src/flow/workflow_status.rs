@@ -4,11 +4,12 @@
 use entity::flow::workflows::{self, WorkflowStatus};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{IntoActiveModel, QuerySelect, TransactionSession, TransactionTrait};
+use sea_orm::{IntoActiveModel, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
+use super::workflows::lock_workflow;
 use crate::error::{Error, Result};
+use crate::shared::audit;
 
 /// Whether a workflow in `from` may move to `to` (`to == from` is allowed and a no-op).
 pub fn can_transition(from: WorkflowStatus, to: WorkflowStatus) -> bool {
@@ -28,11 +29,7 @@ async fn transition<C: TransactionTrait>(
     actor: Option<Uuid>,
 ) -> Result<workflows::Model> {
     let txn = db.begin().await?;
-    let current = workflows::Entity::find_by_id(id.to_owned())
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::not_found("workflow"))?;
+    let current = lock_workflow(&txn, id).await?;
     let from = current.status;
     if from == to {
         return Ok(current);
@@ -46,11 +43,11 @@ async fn transition<C: TransactionTrait>(
     let mut am = current.into_active_model();
     am.status = Set(to);
     let workflow = am.update(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         action,
-        "workflows",
+        "flow.workflows",
         &workflow.id,
         json!({ "from": from, "to": to }),
     )

@@ -6,10 +6,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
-use crate::crm::input::{Problems, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::{limit, non_empty};
+use crate::shared::audit;
+use crate::validate::{Problems, limit, non_empty, opt_text};
 
 /// Input of [`create_workflow`].
 #[derive(Clone, Debug)]
@@ -79,7 +78,15 @@ pub async fn create_workflow<C: TransactionTrait>(
     };
     let txn = db.begin().await?;
     let workflow = am.insert(&txn).await?;
-    audit::record(&txn, actor, "create", "workflows", &workflow.id, json!({})).await?;
+    audit::record_action(
+        &txn,
+        actor,
+        "create",
+        "flow.workflows",
+        &workflow.id,
+        json!({}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(workflow)
 }
@@ -88,6 +95,18 @@ pub async fn create_workflow<C: TransactionTrait>(
 pub async fn get_workflow<C: ConnectionTrait>(db: &C, id: &str) -> Result<workflows::Model> {
     workflows::Entity::find_by_id(id.to_owned())
         .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("workflow"))
+}
+
+/// The workflow with this id, locked (`FOR UPDATE`) until the end of the transaction.
+pub(crate) async fn lock_workflow<C: ConnectionTrait>(
+    txn: &C,
+    id: &str,
+) -> Result<workflows::Model> {
+    workflows::Entity::find_by_id(id.to_owned())
+        .lock_exclusive()
+        .one(txn)
         .await?
         .ok_or_else(|| Error::not_found("workflow"))
 }
@@ -138,11 +157,7 @@ pub async fn update_workflow<C: TransactionTrait>(
     p.finish()?;
 
     let txn = db.begin().await?;
-    let current = workflows::Entity::find_by_id(id.to_owned())
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::not_found("workflow"))?;
+    let current = lock_workflow(&txn, id).await?;
     let mut am = current.clone().into_active_model();
     let mut changed: Vec<&str> = Vec::new();
     if let Some(v) = name {
@@ -184,11 +199,11 @@ pub async fn update_workflow<C: TransactionTrait>(
         return Ok(current);
     }
     let workflow = am.update(&txn).await?;
-    audit::record(
+    audit::record_action(
         &txn,
         actor,
         "update",
-        "workflows",
+        "flow.workflows",
         &workflow.id,
         json!({ "fields": changed }),
     )

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::renos::gdpr::deletion::ANONYMISED_EMAIL_DOMAIN;
 use crate::shared::audit::{self, AuditEntry};
 use crate::shared::users::{self as shared_users, NewUser};
-use crate::validate::Email;
+use crate::validate::{Email, Problems};
 
 /// Result of [`link_identities`].
 #[derive(Clone, Debug, PartialEq)]
@@ -29,12 +29,36 @@ fn normalised(col: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
     Expr::expr(Func::lower(Func::cust("btrim").arg(Expr::col(col))))
 }
 
+/// Points `shared_user_id` of every row of the users table of `email_column` whose
+/// normalised email is `norm` at `shared_user_id`; the number of rows that changed.
+async fn link_users<Col: ColumnTrait, C: ConnectionTrait>(
+    db: &C,
+    email_column: Col,
+    shared_user_column: Col,
+    norm: &str,
+    shared_user_id: Uuid,
+) -> Result<u64>
+where
+    Col::EntityName: EntityTrait<Column = Col>,
+{
+    Ok(<Col::EntityName as EntityTrait>::update_many()
+        .col_expr(shared_user_column, Expr::value(shared_user_id))
+        .filter(normalised(email_column).eq(norm))
+        .filter(Expr::cust_with_values(
+            r#""shared_user_id" IS DISTINCT FROM $1"#,
+            [shared_user_id],
+        ))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Finds or creates the `shared.users` row of `email` (name: the oldest RenOS user's
 /// name, else the email's local part) and links every RenOS and Billy user with that
 /// normalised email to it — one transaction. Audited when something changed.
 pub async fn link_identities<C: TransactionTrait>(db: &C, email: &str) -> Result<IdentityLink> {
     let norm = Email::parse("email", email)?.into_string();
-    let mut fields = crate::renos::fields::Fields::new();
+    let mut fields = Problems::new();
     fields.check(
         !is_anonymised_email(&norm),
         "email",
@@ -66,32 +90,22 @@ pub async fn link_identities<C: TransactionTrait>(db: &C, email: &str) -> Result
             (u, true)
         }
     };
-    let renos_linked = renos::users::Entity::update_many()
-        .col_expr(
-            renos::users::Column::SharedUserId,
-            Expr::value(shared_user.id),
-        )
-        .filter(normalised(renos::users::Column::Email).eq(norm.as_str()))
-        .filter(Expr::cust_with_values(
-            r#""shared_user_id" IS DISTINCT FROM $1"#,
-            [shared_user.id],
-        ))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    let billy_linked = billy::users::Entity::update_many()
-        .col_expr(
-            billy::users::Column::SharedUserId,
-            Expr::value(shared_user.id),
-        )
-        .filter(normalised(billy::users::Column::Email).eq(norm.as_str()))
-        .filter(Expr::cust_with_values(
-            r#""shared_user_id" IS DISTINCT FROM $1"#,
-            [shared_user.id],
-        ))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let renos_linked = link_users(
+        &txn,
+        renos::users::Column::Email,
+        renos::users::Column::SharedUserId,
+        &norm,
+        shared_user.id,
+    )
+    .await?;
+    let billy_linked = link_users(
+        &txn,
+        billy::users::Column::Email,
+        billy::users::Column::SharedUserId,
+        &norm,
+        shared_user.id,
+    )
+    .await?;
     let billy_user_ids = billy::users::Entity::find()
         .filter(normalised(billy::users::Column::Email).eq(norm.as_str()))
         .order_by_asc(billy::users::Column::Id)

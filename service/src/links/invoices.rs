@@ -5,8 +5,8 @@
 use entity::{billy, renos};
 use sea_orm::entity::prelude::*;
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::now;
 
 /// The fresh (not expired) cached Billy invoice of the RenOS invoice; `None` when the
 /// invoice is not synced to Billy (organisation or Billy id missing), not cached, or the

@@ -13,6 +13,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{DbBackend, Statement, TransactionSession, TransactionTrait};
 use serde_json::json;
 
+use crate::clock::now;
 use crate::error::{Error, Result};
 use crate::shared::audit::{self, AuditEntry};
 use crate::validate::Email;
@@ -193,8 +194,8 @@ async fn upsert<C: ConnectionTrait>(
         crm_company_id: None,
         billy_organization_id: None,
         billy_contact_id: None,
-        created_at: crate::renos::fields::now(),
-        updated_at: crate::renos::fields::now(),
+        created_at: now(),
+        updated_at: now(),
     });
     // Columns of the party after absorbing the merged party, then the side.
     let mut renos_customer_id = current.renos_customer_id.clone();

@@ -8,7 +8,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
 
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::validate::{finite, non_empty};
 
 /// Records `value` for `metric` on the UTC date of `now` (fixes defect 8: no local-midnight
 /// shift). Last write wins: an existing row of that date and metric gets this value and
@@ -21,9 +21,7 @@ pub async fn track_metric<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<analytics::Model> {
     let metric = non_empty("metric", metric)?;
-    if !value.is_finite() {
-        return Err(Error::invalid("value", "must be a finite number"));
-    }
+    let value = finite("value", value)?;
     let am = analytics::ActiveModel {
         id: Set(entity::behavior::new_cuid()),
         date: Set(now.date_naive()),

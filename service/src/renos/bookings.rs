@@ -7,9 +7,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{IntoActiveModel, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::sales_audit;
-use super::sales_validation::{Problems, opt_text, positive_minutes};
 use crate::error::{Error, Result};
+use crate::shared::audit;
+use crate::validate::{Problems, opt_text, positive_minutes};
 
 /// Estimated duration of a booking when none is given, in minutes.
 pub const DEFAULT_DURATION_MINUTES: i32 = 120;
@@ -58,7 +58,15 @@ pub async fn create_booking<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    sales_audit::record(&txn, actor, "create", "bookings", &booking.id, json!({})).await?;
+    audit::record_action(
+        &txn,
+        actor,
+        "create",
+        "renos.bookings",
+        &booking.id,
+        json!({}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(booking)
 }
@@ -111,11 +119,11 @@ async fn set_status<C: TransactionTrait>(
     let mut am = booking.into_active_model();
     am.status = Set(to);
     let booking = am.update(&txn).await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         action,
-        "bookings",
+        "renos.bookings",
         &booking.id,
         json!({ "from": from.to_value(), "to": to.to_value() }),
     )

@@ -6,9 +6,9 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
-use crate::validate::limit;
+use crate::validate::{Problems, limit, opt_text};
 
 /// Input of [`create_session`].
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ pub async fn create_session<C: ConnectionTrait>(
     db: &C,
     input: NewChatSession,
 ) -> Result<chat_sessions::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     if let Some(m) = &input.metadata {
         f.object("metadata", m);
     }
@@ -45,7 +45,7 @@ pub async fn create_session<C: ConnectionTrait>(
         user_id: Set(f.text("user_id", &input.user_id)),
         organization_id: Set(f.text("organization_id", &input.organization_id)),
         context: Set(input.context),
-        title: Set(Fields::opt_text(input.title.as_deref())),
+        title: Set(opt_text(input.title.as_deref())),
         metadata: Set(input.metadata),
         ..Default::default()
     };
@@ -59,7 +59,7 @@ pub async fn add_message<C: TransactionTrait>(
     db: &C,
     input: NewChatMessage,
 ) -> Result<chat_messages::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let content = f.text("content", &input.content);
     if let Some(m) = &input.metadata {
         f.object("metadata", m);

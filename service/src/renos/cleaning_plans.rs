@@ -10,13 +10,12 @@ use sea_orm::{LoaderTrait, QueryOrder, TransactionSession, TransactionTrait};
 use serde_json::json;
 
 use super::bookings::lock_booking;
-use super::money::{round_money, to_db};
-use super::sales_audit;
-use super::sales_validation::{
-    Problems, non_negative_decimal, opt_text, positive, positive_minutes,
-};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::money::{round_money, to_db};
+use crate::shared::audit;
+use crate::validate::{
+    Problems, non_empty, non_negative_decimal, opt_text, positive, positive_minutes,
+};
 
 /// Estimated duration of a plan when none is given, in minutes.
 pub const DEFAULT_PLAN_MINUTES: i32 = 120;
@@ -169,11 +168,11 @@ pub async fn create_cleaning_plan<C: TransactionTrait>(
     let customer = customers::Entity::find_by_id(plan.customer_id.clone())
         .one(&txn)
         .await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "create",
-        "cleaning_plans",
+        "renos.cleaning_plans",
         &plan.id,
         json!({ "tasks": saved.len() }),
     )
@@ -280,11 +279,11 @@ pub async fn link_plan_to_booking<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "link_booking",
-        "cleaning_plans",
+        "renos.cleaning_plans",
         &plan.id,
         json!({ "booking_id": booking.id }),
     )

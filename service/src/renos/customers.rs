@@ -9,10 +9,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{IntoActiveModel, QueryOrder, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::sales_audit;
-use super::sales_validation::{Problems, opt_email, opt_text};
 use crate::error::{Error, Result};
-use crate::validate::{Email, non_empty};
+use crate::shared::audit;
+use crate::validate::{Email, Problems, non_empty, opt_email, opt_text};
 
 /// Status of a new customer.
 pub const ACTIVE: &str = "active";
@@ -65,7 +64,15 @@ pub async fn create_customer<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    sales_audit::record(&txn, actor, "create", "customers", &customer.id, json!({})).await?;
+    audit::record_action(
+        &txn,
+        actor,
+        "create",
+        "renos.customers",
+        &customer.id,
+        json!({}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(customer)
 }
@@ -222,11 +229,11 @@ pub async fn update_customer<C: TransactionTrait>(
         return Ok(current);
     }
     let customer = am.update(&txn).await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "update",
-        "customers",
+        "renos.customers",
         &customer.id,
         json!({ "fields": changed }),
     )

@@ -7,10 +7,10 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Order;
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
 use crate::shared::audit::{self, AuditEntry};
-use crate::validate::limit;
+use crate::validate::{Problems, limit, opt_text};
 
 /// Who raises escalations created by [`create_escalation`].
 pub const ESCALATED_BY_SYSTEM: &str = "system";
@@ -36,7 +36,7 @@ pub async fn create_escalation<C: ConnectionTrait>(
     db: &C,
     input: NewEscalation,
 ) -> Result<escalations::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     f.check(
         input.conflict_score >= 0,
         "conflict_score",
@@ -45,7 +45,7 @@ pub async fn create_escalation<C: ConnectionTrait>(
     let am = escalations::ActiveModel {
         lead_id: Set(f.text("lead_id", &input.lead_id)),
         customer_email: Set(f.email("customer_email", &input.customer_email)),
-        customer_name: Set(Fields::opt_text(input.customer_name.as_deref())),
+        customer_name: Set(opt_text(input.customer_name.as_deref())),
         thread_id: Set(f.text("thread_id", &input.thread_id)),
         severity: Set(input.severity),
         conflict_score: Set(input.conflict_score),
@@ -66,7 +66,7 @@ pub async fn resolve_escalation<C: TransactionTrait>(
     id: &str,
     resolution: &str,
 ) -> Result<escalations::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let resolution = f.text("resolution", resolution);
     f.finish()?;
     let txn = db.begin().await?;

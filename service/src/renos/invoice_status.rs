@@ -18,10 +18,10 @@ use sea_orm::{IntoActiveModel, QuerySelect, TransactionSession, TransactionTrait
 use serde_json::json;
 
 use super::customer_stats::update_customer_stats;
-use super::money::{round_money, to_db};
-use super::sales_audit;
-use super::sales_validation::{opt_text, positive_decimal};
 use crate::error::{Error, Result};
+use crate::money::{round_money, to_db};
+use crate::shared::audit;
+use crate::validate::{opt_text, positive_decimal};
 
 /// Whether an invoice may move from `from` to `to` (see the module docs).
 pub fn can_transition(from: InvoiceStatus, to: InvoiceStatus) -> bool {
@@ -82,11 +82,11 @@ pub async fn set_invoice_status<C: TransactionTrait>(
         am.sent_at = Set(Some(now.fixed_offset()));
     }
     let invoice = am.update(&txn).await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "update_status",
-        "invoices",
+        "renos.invoices",
         &invoice.id,
         json!({ "from": from.to_value(), "to": to.to_value() }),
     )
@@ -136,11 +136,11 @@ pub async fn mark_invoice_paid<C: TransactionTrait>(
     {
         update_customer_stats(&txn, &invoice.customer_id).await?;
     }
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "mark_paid",
-        "invoices",
+        "renos.invoices",
         &invoice.id,
         json!({ "from": from.to_value(), "amount": invoice.paid_amount, "method": payment.method.to_value() }),
     )

@@ -14,15 +14,14 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::money::{
+use crate::error::{Error, Result};
+use crate::money::{
     MAX_AMOUNT, Totals, VAT_RATE_PERCENT, money_product, to_db, totals_from_subtotal,
 };
-use super::sales_audit;
-use super::sales_validation::{
-    Problems, non_negative_decimal, opt_email, opt_text, positive_decimal,
+use crate::shared::audit;
+use crate::validate::{
+    Problems, non_empty, non_negative_decimal, opt_email, opt_text, positive_decimal,
 };
-use crate::error::{Error, Result};
-use crate::validate::non_empty;
 
 /// One line of [`NewInvoice`].
 #[derive(Clone, Debug)]
@@ -145,11 +144,11 @@ pub async fn create_invoice<C: TransactionTrait>(
         .await?;
         saved.push(row);
     }
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "create",
-        "invoices",
+        "renos.invoices",
         &invoice.id,
         json!({ "invoice_number": invoice.invoice_number, "total": invoice.total }),
     )

@@ -11,10 +11,9 @@ use serde_json::json;
 
 use super::customer_stats::update_customer_stats;
 use super::customers::{ACTIVE, find_by_email, get_customer};
-use super::sales_audit;
-use super::sales_validation::opt_text;
 use crate::error::{Error, Result};
-use crate::validate::Email;
+use crate::shared::audit;
+use crate::validate::{Email, opt_text};
 
 /// Result of [`convert_lead`].
 #[derive(Clone, Debug, PartialEq)]
@@ -70,11 +69,11 @@ pub async fn convert_lead<C: TransactionTrait>(
     am.last_contact_at = Set(Some(now.fixed_offset()));
     let customer = am.update(&txn).await?;
     if !already {
-        sales_audit::record(
+        audit::record_action(
             &txn,
             actor,
             "convert",
-            "leads",
+            "renos.leads",
             &lead.id,
             json!({ "customer_id": customer.id, "created_customer": created }),
         )

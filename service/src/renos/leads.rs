@@ -7,10 +7,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{IntoActiveModel, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::sales_audit;
-use super::sales_validation::{Problems, non_negative, opt_email, opt_text, positive};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::shared::audit;
+use crate::validate::{Problems, non_empty, non_negative, opt_email, opt_text, positive};
 
 /// Input of [`create_lead`]. Blank optional text counts as absent.
 #[derive(Clone, Debug, Default)]
@@ -85,7 +84,7 @@ pub async fn create_lead<C: TransactionTrait>(
     };
     let txn = db.begin().await?;
     let lead = am.insert(&txn).await?;
-    sales_audit::record(&txn, actor, "create", "leads", &lead.id, json!({})).await?;
+    audit::record_action(&txn, actor, "create", "renos.leads", &lead.id, json!({})).await?;
     txn.commit().await?;
     Ok(lead)
 }
@@ -198,11 +197,11 @@ pub async fn update_lead<C: TransactionTrait>(
         return Ok(current);
     }
     let lead = am.update(&txn).await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "update",
-        "leads",
+        "renos.leads",
         &lead.id,
         json!({ "fields": changed }),
     )

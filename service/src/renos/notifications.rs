@@ -5,9 +5,9 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect};
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
-use crate::validate::limit;
+use crate::validate::{Problems, limit};
 
 /// Input of [`create_notification`].
 #[derive(Clone, Debug)]
@@ -27,7 +27,7 @@ pub async fn create_notification<C: ConnectionTrait>(
     db: &C,
     input: NewNotification,
 ) -> Result<notifications::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     if let Some(d) = &input.data {
         f.object("data", d);
     }

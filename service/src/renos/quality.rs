@@ -15,7 +15,7 @@ use sea_orm::{DbBackend, QueryOrder, Statement, TransactionSession, TransactionT
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
+use crate::validate::{Problems, opt_text};
 
 /// Input of [`create_checklist`].
 #[derive(Clone, Debug)]
@@ -28,7 +28,7 @@ pub struct NewChecklist {
 }
 
 /// Points per item id of a checklist's `items`, checked; field errors go to `f`.
-fn item_points(f: &mut Fields, items: &Json) -> HashMap<String, i64> {
+fn item_points(f: &mut Problems, items: &Json) -> HashMap<String, i64> {
     let mut points = HashMap::new();
     let Some(list) = items.as_array() else {
         f.check(false, "items", "must be a JSON array");
@@ -41,11 +41,11 @@ fn item_points(f: &mut Fields, items: &Json) -> HashMap<String, i64> {
         match (id, p) {
             (Some(id), Some(p)) if !id.is_empty() && p >= 0 => {
                 let fresh = points.insert(id.to_owned(), p).is_none();
-                f.check(fresh, &format!("items[{i}].id"), "is used twice");
+                f.check(fresh, format!("items[{i}].id"), "is used twice");
             }
             _ => f.check(
                 false,
-                &format!("items[{i}]"),
+                format!("items[{i}]"),
                 "needs a non-empty id and non-negative integer points",
             ),
         }
@@ -60,7 +60,7 @@ pub async fn create_checklist<C: TransactionTrait>(
     db: &C,
     input: NewChecklist,
 ) -> Result<quality_checklists::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let service_type = f.text("service_type", &input.service_type);
     let name = f.text("name", &input.name);
     item_points(&mut f, &input.items);
@@ -86,7 +86,7 @@ pub async fn create_checklist<C: TransactionTrait>(
     let row = quality_checklists::ActiveModel {
         service_type: Set(service_type),
         name: Set(name),
-        description: Set(Fields::opt_text(input.description.as_deref())),
+        description: Set(opt_text(input.description.as_deref())),
         items: Set(input.items),
         is_active: Set(true),
         version: Set(latest.map_or(1, |l| l.version + 1)),
@@ -163,12 +163,12 @@ pub async fn record_assessment<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("quality checklist"))?;
-    let mut stored = Fields::new();
+    let mut stored = Problems::new();
     let points = item_points(&mut stored, &checklist.items);
     if stored.finish().is_err() {
         return Err(Error::conflict("the checklist's items are malformed"));
     }
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let lead_id = f.text("lead_id", &input.lead_id);
     let assessed_by = f.text("assessed_by", &input.assessed_by);
     let mut completed = HashSet::new();
@@ -195,7 +195,7 @@ pub async fn record_assessment<C: ConnectionTrait>(
         percentage_score: Set(s.percentage),
         total_points_earned: Set(i32::try_from(s.earned).unwrap_or(i32::MAX)),
         max_possible_points: Set(i32::try_from(s.possible).unwrap_or(i32::MAX)),
-        notes: Set(Fields::opt_text(input.notes.as_deref())),
+        notes: Set(opt_text(input.notes.as_deref())),
         status: Set(QualityAssessmentStatus::Completed),
         ..Default::default()
     };
@@ -239,19 +239,18 @@ pub async fn add_photo<C: ConnectionTrait>(
     db: &C,
     input: NewPhoto,
 ) -> Result<photo_documentation::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     if let Some(m) = &input.metadata {
         f.object("metadata", m);
     }
-    let thumb =
-        Fields::opt_text(input.thumbnail_url.as_deref()).map(|u| f.url("thumbnail_url", &u));
+    let thumb = opt_text(input.thumbnail_url.as_deref()).map(|u| f.url("thumbnail_url", &u));
     let am = photo_documentation::ActiveModel {
         lead_id: Set(f.text("lead_id", &input.lead_id)),
-        checklist_item_id: Set(Fields::opt_text(input.checklist_item_id.as_deref())),
+        checklist_item_id: Set(opt_text(input.checklist_item_id.as_deref())),
         r#type: Set(input.kind),
         photo_url: Set(f.url("photo_url", &input.photo_url)),
         thumbnail_url: Set(thumb),
-        description: Set(Fields::opt_text(input.description.as_deref())),
+        description: Set(opt_text(input.description.as_deref())),
         uploaded_by: Set(f.text("uploaded_by", &input.uploaded_by)),
         timestamp: Set(input.taken_at),
         metadata: Set(input.metadata),

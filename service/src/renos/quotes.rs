@@ -8,11 +8,10 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{IntoActiveModel, TransactionSession, TransactionTrait};
 use serde_json::json;
 
-use super::money::{VAT_RATE_PERCENT, money_product, to_db, totals_from_subtotal};
-use super::sales_audit;
-use super::sales_validation::{Problems, opt_text, positive_decimal};
 use crate::error::{Error, Result};
-use crate::validate::non_empty;
+use crate::money::{VAT_RATE_PERCENT, money_product, to_db, totals_from_subtotal};
+use crate::shared::audit;
+use crate::validate::{Problems, non_empty, opt_text, positive_decimal};
 
 /// Status of a quote (the column is free text; the service writes only these values).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,11 +105,11 @@ pub async fn create_quote<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "create",
-        "quotes",
+        "renos.quotes",
         &quote.id,
         json!({ "lead_id": quote.lead_id, "total": quote.total }),
     )
@@ -140,11 +139,11 @@ pub async fn update_quote_status<C: TransactionTrait>(
     let mut am = current.into_active_model();
     am.status = Set(status.as_str().to_owned());
     let quote = am.update(&txn).await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "update_status",
-        "quotes",
+        "renos.quotes",
         &quote.id,
         json!({ "from": from, "to": status.as_str() }),
     )

@@ -9,10 +9,10 @@ use sea_orm::sea_query::Order;
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
 use crate::shared::audit::{self, AuditEntry};
-use crate::validate::limit;
+use crate::validate::{Problems, limit, opt_text};
 
 /// Input of [`record_security_event`].
 #[derive(Clone, Debug)]
@@ -35,20 +35,20 @@ pub async fn record_security_event<C: ConnectionTrait>(
     db: &C,
     input: NewSecurityEvent,
 ) -> Result<security_events::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     if let Some(m) = &input.metadata {
         f.object("metadata", m);
     }
-    let ip = Fields::opt_text(input.ip_address.as_deref()).map(|ip| f.ip("ip_address", &ip));
+    let ip = opt_text(input.ip_address.as_deref()).map(|ip| f.ip("ip_address", &ip));
     let am = security_events::ActiveModel {
         organization_id: Set(f.text("organization_id", &input.organization_id)),
-        user_id: Set(Fields::opt_text(input.user_id.as_deref())),
+        user_id: Set(opt_text(input.user_id.as_deref())),
         event_type: Set(f.text("event_type", &input.event_type)),
         severity: Set(input.severity),
         description: Set(f.text("description", &input.description)),
         metadata: Set(input.metadata),
         ip_address: Set(ip),
-        user_agent: Set(Fields::opt_text(input.user_agent.as_deref())),
+        user_agent: Set(opt_text(input.user_agent.as_deref())),
         resolved: Set(false),
         ..Default::default()
     };
@@ -62,7 +62,7 @@ pub async fn resolve_security_event<C: ConnectionTrait>(
     id: &str,
     resolved_by: &str,
 ) -> Result<security_events::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let by = f.text("resolved_by", resolved_by);
     f.finish()?;
     let updated = security_events::Entity::update_many()
@@ -130,24 +130,24 @@ pub async fn record_change<C: TransactionTrait>(
     db: &C,
     input: NewRenosAuditEntry,
 ) -> Result<audit_logs::Model> {
-    let mut f = Fields::new();
-    let ip = Fields::opt_text(input.ip_address.as_deref()).map(|ip| f.ip("ip_address", &ip));
+    let mut f = Problems::new();
+    let ip = opt_text(input.ip_address.as_deref()).map(|ip| f.ip("ip_address", &ip));
     let organization_id = f.text("organization_id", &input.organization_id);
     let action = f.text("action", &input.action);
     let entity_type = f.text("entity_type", &input.entity_type);
     f.finish()?;
-    let entity_id = Fields::opt_text(input.entity_id.as_deref());
+    let entity_id = opt_text(input.entity_id.as_deref());
     let txn = db.begin().await?;
     let row = audit_logs::ActiveModel {
         organization_id: Set(organization_id),
-        user_id: Set(Fields::opt_text(input.user_id.as_deref())),
+        user_id: Set(opt_text(input.user_id.as_deref())),
         action: Set(action),
         entity_type: Set(entity_type),
         entity_id: Set(entity_id),
         old_values: Set(input.old_values),
         new_values: Set(input.new_values),
         ip_address: Set(ip),
-        user_agent: Set(Fields::opt_text(input.user_agent.as_deref())),
+        user_agent: Set(opt_text(input.user_agent.as_deref())),
         ..Default::default()
     }
     .insert(&txn)

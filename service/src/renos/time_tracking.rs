@@ -13,9 +13,9 @@ use sea_orm::{IntoActiveModel, QueryOrder, TransactionSession, TransactionTrait}
 use serde_json::json;
 
 use super::bookings::lock_booking;
-use super::sales_audit;
-use super::sales_validation::opt_text;
 use crate::error::{Error, Result};
+use crate::shared::audit;
+use crate::validate::opt_text;
 
 /// Whole minutes from `start` to `end` (floored); `end` before `start` is a validation
 /// error on `now`.
@@ -210,11 +210,11 @@ pub async fn stop_timer<C: TransactionTrait>(
     am.timer_status = Set(BookingTimerStatus::Completed);
     am.status = Set(BookingStatus::Completed);
     let booking = am.update(&txn).await?;
-    sales_audit::record(
+    audit::record_action(
         &txn,
         actor,
         "complete",
-        "bookings",
+        "renos.bookings",
         &booking.id,
         json!({ "actual_duration": actual, "break_minutes": break_minutes }),
     )

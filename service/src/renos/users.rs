@@ -9,10 +9,10 @@ use sea_orm::sea_query::{ExprTrait, Func};
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde::Serialize;
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
 use crate::shared::audit::{self, AuditEntry};
-use crate::validate::limit;
+use crate::validate::{Problems, limit, opt_text};
 
 /// A RenOS user without the password hash.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -91,7 +91,7 @@ impl std::fmt::Debug for NewRenosUser {
 
 /// Checks that `hash` looks like a modular-crypt hash (`$id$…`, at least 20 characters),
 /// so a plain password is never stored by mistake.
-pub(crate) fn check_password_hash(f: &mut Fields, hash: &str) {
+pub(crate) fn check_password_hash(f: &mut Problems, hash: &str) {
     let ok = hash.len() >= 20
         && hash.starts_with('$')
         && hash[1..].contains('$')
@@ -109,7 +109,7 @@ pub async fn create_user<C: TransactionTrait>(
     db: &C,
     input: NewRenosUser,
 ) -> Result<RenosUserView> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let email = f.email("email", &input.email);
     let name = f.text("name", &input.name);
     check_password_hash(&mut f, &input.password_hash);
@@ -121,7 +121,7 @@ pub async fn create_user<C: TransactionTrait>(
     let user = users::ActiveModel {
         email: Set(email),
         name: Set(name),
-        phone: Set(Fields::opt_text(input.phone.as_deref())),
+        phone: Set(opt_text(input.phone.as_deref())),
         password_hash: Set(input.password_hash),
         role: Set(input.role.unwrap_or(UserRole::Employee)),
         is_active: Set(true),

@@ -38,6 +38,31 @@ pub async fn record<C: ConnectionTrait>(db: &C, entry: AuditEntry) -> Result<aud
     Ok(am.insert(db).await?)
 }
 
+/// Records `action` by `actor` on the row `id` of `resource_type` (`<schema>.<table>`,
+/// e.g. `crm.deals`): the one-call form of [`record`] used by the schema modules.
+/// `metadata` never holds secrets.
+pub(crate) async fn record_action<C: ConnectionTrait>(
+    db: &C,
+    actor: Option<Uuid>,
+    action: &str,
+    resource_type: &str,
+    id: &str,
+    metadata: Value,
+) -> Result<()> {
+    record(
+        db,
+        AuditEntry {
+            user_id: actor,
+            action: action.to_owned(),
+            resource_type: resource_type.to_owned(),
+            resource_id: id.to_owned(),
+            metadata,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Filters of [`list`]; `None` means "any".
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {

@@ -5,9 +5,8 @@ use sea_orm::prelude::Uuid;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult, Statement};
 
 use super::embedding_info::{EmbeddingInfo, content_hash_sql};
-use super::input::filter;
 use crate::error::{Error, Result};
-use crate::validate::limit;
+use crate::validate::{limit, opt_text};
 
 /// Default page size of [`find_documents`].
 pub const FIND_LIMIT_DEFAULT: u64 = 100;
@@ -53,8 +52,8 @@ pub async fn find_documents<C: ConnectionTrait>(
             DbBackend::Postgres,
             sql,
             [
-                filter(filter_by.source.as_deref()).into(),
-                filter(filter_by.repository.as_deref()).into(),
+                opt_text(filter_by.source.as_deref()).into(),
+                opt_text(filter_by.repository.as_deref()).into(),
                 page.into(),
             ],
         ))

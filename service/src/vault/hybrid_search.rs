@@ -2,14 +2,13 @@
 //! fusion (RRF).
 
 use sea_orm::prelude::{Json, Uuid};
-use sea_orm::{
-    ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionSession, TransactionTrait,
-};
+use sea_orm::{DbBackend, FromQueryResult, Statement, TransactionTrait};
 
 use super::embedding_vector::EmbeddingVector;
-use super::input::{Problems, bounded_text, filter, search_limit, threshold};
+use super::input::{bounded_text, search_limit, threshold};
 use super::vector_scan;
 use crate::error::{Error, Result};
+use crate::validate::{Problems, opt_text};
 
 /// The RRF constant `k`: a hit at rank `r` (1-based) of a list scores `1 / (k + r)`.
 pub const RRF_K: i64 = 60;
@@ -111,10 +110,12 @@ struct Plan {
 
 fn plan(input: &HybridSearch) -> Result<Plan> {
     let mut p = Problems::default();
-    let text = p.take(bounded_text("text", &input.text, QUERY_TEXT_MAX_CHARS));
-    let vector = p.take(EmbeddingVector::parse("embedding", &input.embedding).map(Some));
-    let limit = p.take(search_limit("limit", input.limit));
-    let min_similarity = input.threshold.map(|t| p.take(threshold("threshold", t)));
+    let text = p.take_or_default(bounded_text("text", &input.text, QUERY_TEXT_MAX_CHARS));
+    let vector = p.take(EmbeddingVector::parse("embedding", &input.embedding));
+    let limit = p.take_or_default(search_limit("limit", input.limit));
+    let min_similarity = input
+        .threshold
+        .map(|t| p.take_or_default(threshold("threshold", t)));
     p.finish()?;
     let vector = vector.ok_or_else(|| Error::internal(&"checked query vector missing"))?;
     let candidates = (limit * CANDIDATES_PER_HIT).max(CANDIDATES_MIN);
@@ -126,8 +127,8 @@ fn plan(input: &HybridSearch) -> Result<Plan> {
             [
                 text.into(),
                 vector.to_pg().into(),
-                filter(input.source.as_deref()).into(),
-                filter(input.repository.as_deref()).into(),
+                opt_text(input.source.as_deref()).into(),
+                opt_text(input.repository.as_deref()).into(),
                 as_i64(candidates)?.into(),
                 min_similarity.into(),
                 RRF_K.into(),
@@ -154,11 +155,5 @@ pub async fn hybrid_search<C: TransactionTrait>(
     input: HybridSearch,
 ) -> Result<Vec<HybridHit>> {
     let plan = plan(&input)?;
-    let txn = db.begin().await?;
-    vector_scan::widen_for(&txn, plan.candidates).await?;
-    let rows = txn.query_all_raw(plan.statement).await?;
-    txn.commit().await?;
-    rows.iter()
-        .map(|r| HybridHit::from_query_result(r, "").map_err(Error::from))
-        .collect()
+    vector_scan::search(db, plan.statement, plan.candidates).await
 }

@@ -1,56 +1,12 @@
-//! Input checks shared by the vault use cases: collecting every bad field before failing,
-//! and the checks for document keys, filters and search parameters.
+//! Input checks shared by the vault use cases: document keys and search parameters.
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::validate::non_empty;
 
 /// Longest `repository` (the column is `varchar(255)`).
 pub const REPOSITORY_MAX_CHARS: usize = 255;
 /// Longest `sha` (the column is `varchar(255)`).
 pub const SHA_MAX_CHARS: usize = 255;
-
-/// Collects the problems of several fields, so one [`Error::Validation`] lists them all.
-#[derive(Debug, Default)]
-pub(crate) struct Problems {
-    fields: Vec<FieldError>,
-    other: Option<Error>,
-}
-
-impl Problems {
-    /// The value of `checked`, or `T::default()` after recording its problem.
-    pub(crate) fn take<T: Default>(&mut self, checked: Result<T>) -> T {
-        match checked {
-            Ok(v) => v,
-            Err(Error::Validation { fields }) => {
-                self.fields.extend(fields);
-                T::default()
-            }
-            Err(other) => {
-                self.other.get_or_insert(other);
-                T::default()
-            }
-        }
-    }
-
-    /// Records a problem with `field`.
-    pub(crate) fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.fields.push(FieldError::new(field, message));
-    }
-
-    /// `Ok` when nothing was recorded, else the validation error listing every field.
-    pub(crate) fn finish(self) -> Result<()> {
-        if let Some(other) = self.other {
-            return Err(other);
-        }
-        if self.fields.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation {
-                fields: self.fields,
-            })
-        }
-    }
-}
 
 /// A trimmed, non-empty value of at most `max_chars` characters without NUL bytes.
 pub(crate) fn bounded_text(field: &str, raw: &str, max_chars: usize) -> Result<String> {
@@ -79,14 +35,6 @@ pub(crate) fn no_nul(field: &str, raw: &str) -> Result<()> {
     } else {
         Ok(())
     }
-}
-
-/// An optional equality filter: trimmed; absent or blank means "no filter" (the original
-/// applied filters only when truthy).
-pub(crate) fn filter(raw: Option<&str>) -> Option<String> {
-    raw.map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
 }
 
 /// Default number of search hits.

@@ -4,10 +4,10 @@ use sea_orm::prelude::Uuid;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 
 use super::embedding_info::content_hash_sql;
-use super::input::{Problems, bounded_text, filter};
+use super::input::bounded_text;
 use super::set_embedding::MODEL_MAX_CHARS;
 use crate::error::{Error, Result};
-use crate::validate::limit;
+use crate::validate::{Problems, limit, opt_text};
 
 /// Embedding input is the first 8,000 characters of `content` (TekupVault).
 pub const EMBEDDING_INPUT_CHARS: i32 = 8000;
@@ -66,7 +66,7 @@ pub async fn documents_needing_embedding<C: ConnectionTrait>(
     let model = input
         .model
         .as_deref()
-        .map(|m| p.take(bounded_text("model", m, MODEL_MAX_CHARS)));
+        .map(|m| p.take_or_default(bounded_text("model", m, MODEL_MAX_CHARS)));
     p.finish()?;
     let batch = i64::try_from(limit(input.limit, BACKLOG_LIMIT_DEFAULT, BACKLOG_LIMIT_MAX))
         .map_err(|e| Error::internal(&e))?;
@@ -94,8 +94,8 @@ pub async fn documents_needing_embedding<C: ConnectionTrait>(
             sql,
             [
                 model.into(),
-                filter(input.source.as_deref()).into(),
-                filter(input.repository.as_deref()).into(),
+                opt_text(input.source.as_deref()).into(),
+                opt_text(input.repository.as_deref()).into(),
                 batch.into(),
                 EMBEDDING_INPUT_CHARS.into(),
             ],

@@ -1,14 +1,13 @@
 //! Semantic search: `semanticSearch` / `vault.match_documents` (service-api.md §1).
 
 use sea_orm::prelude::{Json, Uuid};
-use sea_orm::{
-    ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionSession, TransactionTrait,
-};
+use sea_orm::{DbBackend, FromQueryResult, Statement, TransactionTrait};
 
 use super::embedding_vector::EmbeddingVector;
-use super::input::{Problems, SIMILARITY_THRESHOLD_DEFAULT, filter, search_limit, threshold};
+use super::input::{SIMILARITY_THRESHOLD_DEFAULT, search_limit, threshold};
 use super::vector_scan;
 use crate::error::{Error, Result};
+use crate::validate::{Problems, opt_text};
 
 /// Input of [`semantic_search`].
 #[derive(Clone, Debug, Default)]
@@ -73,9 +72,9 @@ struct Plan {
 
 fn plan(input: &SemanticSearch) -> Result<Plan> {
     let mut p = Problems::default();
-    let vector = p.take(EmbeddingVector::parse("embedding", &input.embedding).map(Some));
-    let limit = p.take(search_limit("limit", input.limit));
-    let threshold = p.take(threshold(
+    let vector = p.take(EmbeddingVector::parse("embedding", &input.embedding));
+    let limit = p.take_or_default(search_limit("limit", input.limit));
+    let threshold = p.take_or_default(threshold(
         "threshold",
         input.threshold.unwrap_or(SIMILARITY_THRESHOLD_DEFAULT),
     ));
@@ -88,8 +87,8 @@ fn plan(input: &SemanticSearch) -> Result<Plan> {
             SQL,
             [
                 vector.to_pg().into(),
-                filter(input.source.as_deref()).into(),
-                filter(input.repository.as_deref()).into(),
+                opt_text(input.source.as_deref()).into(),
+                opt_text(input.repository.as_deref()).into(),
                 count.into(),
                 threshold.into(),
             ],
@@ -112,11 +111,5 @@ pub async fn semantic_search<C: TransactionTrait>(
     input: SemanticSearch,
 ) -> Result<Vec<SemanticHit>> {
     let plan = plan(&input)?;
-    let txn = db.begin().await?;
-    vector_scan::widen_for(&txn, plan.limit).await?;
-    let rows = txn.query_all_raw(plan.statement).await?;
-    txn.commit().await?;
-    rows.iter()
-        .map(|r| SemanticHit::from_query_result(r, "").map_err(Error::from))
-        .collect()
+    vector_scan::search(db, plan.statement, plan.limit).await
 }

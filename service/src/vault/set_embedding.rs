@@ -5,8 +5,9 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use super::embedding_info::{EmbeddingInfo, content_hash_sql};
 use super::embedding_vector::EmbeddingVector;
-use super::input::{Problems, bounded_text};
+use super::input::bounded_text;
 use crate::error::{Error, Result};
+use crate::validate::Problems;
 
 /// Longest embedding model name.
 pub const MODEL_MAX_CHARS: usize = 200;
@@ -36,10 +37,10 @@ pub async fn set_embedding<C: ConnectionTrait>(
     input: NewEmbedding,
 ) -> Result<EmbeddingInfo> {
     let mut p = Problems::default();
-    let vector = p.take(EmbeddingVector::parse("embedding", &input.embedding).map(Some));
-    let model = p.take(bounded_text("model", &input.model, MODEL_MAX_CHARS));
+    let vector = p.take(EmbeddingVector::parse("embedding", &input.embedding));
+    let model = p.take_or_default(bounded_text("model", &input.model, MODEL_MAX_CHARS));
     let expected = input.expected_content_hash.as_deref().map(|h| {
-        p.take(bounded_text("expected_content_hash", h, 64))
+        p.take_or_default(bounded_text("expected_content_hash", h, 64))
             .to_ascii_lowercase()
     });
     p.finish()?;

@@ -5,8 +5,9 @@ use entity::vault::sync_status::{self, SyncState};
 use sea_orm::prelude::Uuid;
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, EntityTrait, Statement};
 
-use super::input::{Problems, REPOSITORY_MAX_CHARS, bounded_text, filter};
+use super::input::{REPOSITORY_MAX_CHARS, bounded_text};
 use crate::error::{Error, Result};
+use crate::validate::{Problems, opt_text};
 
 /// Input of [`update_sync_status`].
 #[derive(Clone, Debug)]
@@ -35,18 +36,18 @@ pub async fn update_sync_status<C: ConnectionTrait>(
     input: SyncUpdate,
 ) -> Result<sync_status::Model> {
     let mut p = Problems::default();
-    let source = p.take(bounded_text("source", &input.source, usize::MAX));
-    let repository = p.take(bounded_text(
+    let source = p.take_or_default(bounded_text("source", &input.source, usize::MAX));
+    let repository = p.take_or_default(bounded_text(
         "repository",
         &input.repository,
         REPOSITORY_MAX_CHARS,
     ));
     let error_message = match &input.error_message {
         Some(_) if input.status == SyncState::Success => {
-            p.push("error_message", "must be absent when the status is success");
+            p.add("error_message", "must be absent when the status is success");
             None
         }
-        Some(m) => Some(p.take(bounded_text("error_message", m, usize::MAX))),
+        Some(m) => Some(p.take_or_default(bounded_text("error_message", m, usize::MAX))),
         None => None,
     };
     p.finish()?;
@@ -106,8 +107,8 @@ pub async fn get_sync_status<C: ConnectionTrait>(
             DbBackend::Postgres,
             sql,
             [
-                filter(filter_by.source.as_deref()).into(),
-                filter(filter_by.repository.as_deref()).into(),
+                opt_text(filter_by.source.as_deref()).into(),
+                opt_text(filter_by.repository.as_deref()).into(),
             ],
         ))
         .all(db)

@@ -6,9 +6,11 @@
 //! `hnsw.iterative_scan = strict_order` (pgvector ≥ 0.8), which keeps scanning until the
 //! filtered `LIMIT` is met, in exact distance order.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionSession, TransactionTrait,
+};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// pgvector's default `hnsw.ef_search`.
 const EF_SEARCH_MIN: u64 = 40;
@@ -26,4 +28,20 @@ pub(crate) async fn widen_for<C: ConnectionTrait>(txn: &C, candidates: u64) -> R
     ))
     .await?;
     Ok(())
+}
+
+/// Runs the search `statement` in its own transaction (nested: a savepoint), widened for
+/// `candidates` rows, and reads every row as `T`.
+pub(crate) async fn search<T: FromQueryResult, C: TransactionTrait>(
+    db: &C,
+    statement: Statement,
+    candidates: u64,
+) -> Result<Vec<T>> {
+    let txn = db.begin().await?;
+    widen_for(&txn, candidates).await?;
+    let rows = txn.query_all_raw(statement).await?;
+    txn.commit().await?;
+    rows.iter()
+        .map(|r| T::from_query_result(r, "").map_err(Error::from))
+        .collect()
 }

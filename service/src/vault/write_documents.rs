@@ -6,10 +6,9 @@ use sea_orm::prelude::{Json, Uuid};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde_json::json;
 
-use super::input::{
-    Problems, REPOSITORY_MAX_CHARS, SHA_MAX_CHARS, bounded_text, no_nul, verbatim_text,
-};
+use super::input::{REPOSITORY_MAX_CHARS, SHA_MAX_CHARS, bounded_text, no_nul, verbatim_text};
 use crate::error::{Error, Result};
+use crate::validate::Problems;
 
 /// Input of [`create_document`] and [`upsert_document`].
 #[derive(Clone, Debug, Default)]
@@ -41,23 +40,23 @@ struct CheckedDocument {
 impl NewDocument {
     fn check(self) -> Result<CheckedDocument> {
         let mut p = Problems::default();
-        let source = p.take(bounded_text("source", &self.source, usize::MAX));
-        let repository = p.take(bounded_text(
+        let source = p.take_or_default(bounded_text("source", &self.source, usize::MAX));
+        let repository = p.take_or_default(bounded_text(
             "repository",
             &self.repository,
             REPOSITORY_MAX_CHARS,
         ));
-        let path = p.take(verbatim_text("path", &self.path));
-        p.take(no_nul("content", &self.content));
+        let path = p.take_or_default(verbatim_text("path", &self.path));
+        p.take_or_default(no_nul("content", &self.content));
         if let Some(m) = &self.metadata
             && !m.is_object()
         {
-            p.push("metadata", "must be a JSON object");
+            p.add("metadata", "must be a JSON object");
         }
         let sha = self
             .sha
             .as_deref()
-            .map(|s| p.take(bounded_text("sha", s, SHA_MAX_CHARS)));
+            .map(|s| p.take_or_default(bounded_text("sha", s, SHA_MAX_CHARS)));
         p.finish()?;
         Ok(CheckedDocument {
             source,

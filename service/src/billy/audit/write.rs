@@ -1,7 +1,5 @@
 //! Writing an audit entry to `billy.audit_logs` and `shared.audit_logs`.
 
-use std::net::IpAddr;
-
 use entity::billy::audit_logs::{self, AuditLogAction};
 use entity::billy::users;
 use sea_orm::ActiveValue::Set;
@@ -9,8 +7,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{TransactionSession, TransactionTrait};
 use serde_json::{Value, json};
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::shared::audit::{AuditEntry, record as record_shared};
+use crate::validate::Problems;
 
 /// JSON object keys whose values are replaced by `"<redacted>"` before storing
 /// (matched case-insensitively as substrings).
@@ -171,33 +170,20 @@ struct Checked {
 
 impl Checked {
     fn parse(e: NewAuditLog) -> Result<Self> {
-        let mut errors = Vec::new();
-        let tool_name = e.tool_name.trim().to_owned();
-        if tool_name.is_empty() {
-            errors.push(FieldError::new("tool_name", "must not be empty"));
-        }
-        let resource_type = optional_text(&mut errors, "resource_type", e.resource_type);
-        let resource_id = optional_text(&mut errors, "resource_id", e.resource_id);
-        let duration_ms = match e.duration_ms.map(i32::try_from).transpose() {
-            Ok(d) => d,
-            Err(_) => {
-                errors.push(FieldError::new("duration_ms", "is too large"));
-                None
-            }
-        };
-        let ip_address = match e.ip_address.as_deref().map(str::trim) {
-            None => None,
-            Some(ip) => match ip.parse::<IpAddr>() {
-                Ok(ip) => Some(ip.to_string()),
-                Err(_) => {
-                    errors.push(FieldError::new("ip_address", "is not an IP address"));
-                    None
-                }
-            },
-        };
-        if !errors.is_empty() {
-            return Err(Error::Validation { fields: errors });
-        }
+        let mut p = Problems::new();
+        let tool_name = p.text("tool_name", &e.tool_name);
+        let resource_type = optional_text(&mut p, "resource_type", e.resource_type);
+        let resource_id = optional_text(&mut p, "resource_id", e.resource_id);
+        let duration_ms = p
+            .take(
+                e.duration_ms
+                    .map(i32::try_from)
+                    .transpose()
+                    .map_err(|_| Error::invalid("duration_ms", "is too large")),
+            )
+            .flatten();
+        let ip_address = e.ip_address.as_deref().map(|ip| p.ip("ip_address", ip));
+        p.finish()?;
         Ok(Self {
             organization_id: e.organization_id,
             user_id: e.user_id,
@@ -217,11 +203,11 @@ impl Checked {
 }
 
 /// `None` stays `None`; `Some` must not be blank (trimmed).
-fn optional_text(errors: &mut Vec<FieldError>, field: &str, v: Option<String>) -> Option<String> {
+fn optional_text(p: &mut Problems, field: &str, v: Option<String>) -> Option<String> {
     let v = v?;
     let t = v.trim();
     if t.is_empty() {
-        errors.push(FieldError::new(field, "must not be empty when given"));
+        p.add(field, "must not be empty when given");
         None
     } else {
         Some(t.to_owned())

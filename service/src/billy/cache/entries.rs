@@ -6,7 +6,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{CacheKind, CachedEntry};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
+use crate::validate::{Problems, non_empty};
 
 /// Default time to live (the legacy cache manager's database tier: 60 minutes).
 pub const DEFAULT_TTL: TimeDelta = TimeDelta::minutes(60);
@@ -23,7 +24,7 @@ pub async fn get_cached<C: ConnectionTrait>(
     organization_id: Uuid,
     billy_id: &str,
 ) -> Result<Option<CachedEntry>> {
-    let billy_id = checked_billy_id(billy_id)?;
+    let billy_id = non_empty("billy_id", billy_id)?;
     let table = kind.table();
     let sql = format!(
         "WITH expired AS (
@@ -53,19 +54,14 @@ pub async fn set_cached<C: ConnectionTrait>(
     ttl: Option<TimeDelta>,
 ) -> Result<CachedEntry> {
     let ttl = ttl.unwrap_or(DEFAULT_TTL);
-    let mut errors = Vec::new();
-    let billy_id = checked_billy_id(billy_id)
-        .map_err(|e| collect(&mut errors, e))
-        .ok();
-    if ttl <= TimeDelta::zero() || ttl > MAX_TTL {
-        errors.push(FieldError::new(
-            "ttl",
-            "must be positive and at most 366 days",
-        ));
-    }
-    let Some(billy_id) = billy_id.filter(|_| errors.is_empty()) else {
-        return Err(Error::Validation { fields: errors });
-    };
+    let mut p = Problems::new();
+    let billy_id = p.text("billy_id", billy_id);
+    p.check(
+        ttl > TimeDelta::zero() && ttl <= MAX_TTL,
+        "ttl",
+        "must be positive and at most 366 days",
+    );
+    p.finish()?;
     let table = kind.table();
     let sql = format!(
         "INSERT INTO {table} (id, organization_id, billy_id, data, cached_at, expires_at)
@@ -98,7 +94,7 @@ pub async fn invalidate_cached<C: ConnectionTrait>(
     organization_id: Uuid,
     billy_id: &str,
 ) -> Result<bool> {
-    let billy_id = checked_billy_id(billy_id)?;
+    let billy_id = non_empty("billy_id", billy_id)?;
     let sql = format!(
         "DELETE FROM {} WHERE organization_id = $1 AND billy_id = $2",
         kind.table()
@@ -111,19 +107,4 @@ pub async fn invalidate_cached<C: ConnectionTrait>(
         ))
         .await?;
     Ok(res.rows_affected() > 0)
-}
-
-fn checked_billy_id(raw: &str) -> Result<String> {
-    let v = raw.trim();
-    if v.is_empty() {
-        Err(Error::invalid("billy_id", "must not be empty"))
-    } else {
-        Ok(v.to_owned())
-    }
-}
-
-fn collect(errors: &mut Vec<FieldError>, e: Error) {
-    if let Error::Validation { fields } = e {
-        errors.extend(fields);
-    }
 }

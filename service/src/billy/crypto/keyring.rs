@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
 
 /// Environment variable naming the key id new ciphertexts are written under.
 pub const ENV_CURRENT_KEY_ID: &str = "BILLY_KEYRING_CURRENT_KEY_ID";
@@ -110,55 +111,36 @@ impl Keyring {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let mut errors = Vec::new();
-        let current = KeyId::parse("current_key_id", current_key_id.trim())
-            .map_err(|e| push(&mut errors, e))
-            .ok();
+        let mut p = Problems::new();
+        let current = p.take(KeyId::parse("current_key_id", current_key_id.trim()));
         let mut parsed = BTreeMap::new();
         for (id, hex_key) in keys {
-            let id = match KeyId::parse("keys", id.as_ref().trim()) {
-                Ok(id) => id,
-                Err(e) => {
-                    push(&mut errors, e);
-                    continue;
-                }
+            let Some(id) = p.take(KeyId::parse("keys", id.as_ref().trim())) else {
+                continue;
             };
             let field = format!("keys.{}", id.as_str());
             match parse_key(hex_key.as_ref().trim()) {
                 Ok(key) => {
                     if parsed.insert(id, key).is_some() {
-                        errors.push(FieldError::new(field, "is listed twice"));
+                        p.add(field, "is listed twice");
                     }
                 }
-                Err(message) => errors.push(FieldError::new(field, message)),
+                Err(message) => p.add(field, message),
             }
         }
         if let Some(current) = &current
             && !parsed.contains_key(current)
         {
-            errors.push(FieldError::new(
-                "current_key_id",
-                "has no key in the keyring",
-            ));
+            p.add("current_key_id", "has no key in the keyring");
         }
-        let legacy = match legacy {
-            Some(secret) => match derive_legacy_key(&secret) {
-                Ok(key) => Some(key),
-                Err(field_errors) => {
-                    errors.extend(field_errors);
-                    None
-                }
-            },
-            None => None,
-        };
-        match current {
-            Some(current) if errors.is_empty() => Ok(Self {
-                current,
-                keys: parsed,
-                legacy,
-            }),
-            _ => Err(Error::Validation { fields: errors }),
-        }
+        let legacy = legacy.and_then(|secret| p.take(derive_legacy_key(&secret)));
+        p.finish()?;
+        let current = current.ok_or_else(|| Error::internal(&"checked key id missing"))?;
+        Ok(Self {
+            current,
+            keys: parsed,
+            legacy,
+        })
     }
 
     /// Builds the keyring from the process environment (see [`Keyring::from_lookup`]).
@@ -172,22 +154,20 @@ impl Keyring {
     /// Missing values are errors; there are no defaults.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let present = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let mut errors = Vec::new();
+        let mut p = Problems::new();
         let current = present(ENV_CURRENT_KEY_ID);
-        if current.is_none() {
-            errors.push(FieldError::new(ENV_CURRENT_KEY_ID, "is not set"));
-        }
+        p.check(current.is_some(), ENV_CURRENT_KEY_ID, "is not set");
         let mut pairs = Vec::new();
         match present(ENV_KEYS) {
-            None => errors.push(FieldError::new(ENV_KEYS, "is not set")),
+            None => p.add(ENV_KEYS, "is not set"),
             Some(list) => {
                 for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     match item.split_once('=') {
                         Some((id, key)) => pairs.push((id.to_owned(), key.to_owned())),
-                        None => errors.push(FieldError::new(
+                        None => p.add(
                             ENV_KEYS,
                             "entries must look like id=hex64, separated by commas",
-                        )),
+                        ),
                     }
                 }
             }
@@ -196,23 +176,15 @@ impl Keyring {
             (Some(password), Some(salt)) => Some(LegacySecret::new(password, salt)),
             (None, None) => None,
             (Some(_), None) => {
-                errors.push(FieldError::new(
-                    ENV_LEGACY_SALT,
-                    "is required with ENCRYPTION_KEY",
-                ));
+                p.add(ENV_LEGACY_SALT, "is required with ENCRYPTION_KEY");
                 None
             }
             (None, Some(_)) => {
-                errors.push(FieldError::new(
-                    ENV_LEGACY_KEY,
-                    "is required with ENCRYPTION_SALT",
-                ));
+                p.add(ENV_LEGACY_KEY, "is required with ENCRYPTION_SALT");
                 None
             }
         };
-        if !errors.is_empty() {
-            return Err(Error::Validation { fields: errors });
-        }
+        p.finish()?;
         Self::new(current.as_deref().unwrap_or_default(), pairs, legacy)
     }
 
@@ -244,12 +216,6 @@ impl Keyring {
     }
 }
 
-fn push(errors: &mut Vec<FieldError>, err: Error) {
-    if let Error::Validation { fields } = err {
-        errors.extend(fields);
-    }
-}
-
 /// 64 hex characters → 32 bytes; an all-zero key is refused as a placeholder.
 fn parse_key(hex_key: &str) -> std::result::Result<AesKey, &'static str> {
     let mut key = [0u8; 32];
@@ -264,23 +230,19 @@ fn parse_key(hex_key: &str) -> std::result::Result<AesKey, &'static str> {
 
 /// The legacy key: scrypt(password, salt, N = 16384, r = 8, p = 1, 32 bytes), as Node's
 /// `crypto.scryptSync(ENCRYPTION_KEY, ENCRYPTION_SALT, 32)`.
-fn derive_legacy_key(secret: &LegacySecret) -> std::result::Result<AesKey, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    if secret.password.is_empty() {
-        errors.push(FieldError::new(
-            "legacy.encryption_key",
-            "must not be empty",
-        ));
-    }
-    if secret.salt.is_empty() {
-        errors.push(FieldError::new(
-            "legacy.encryption_salt",
-            "must not be empty",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+fn derive_legacy_key(secret: &LegacySecret) -> Result<AesKey> {
+    let mut p = Problems::new();
+    p.check(
+        !secret.password.is_empty(),
+        "legacy.encryption_key",
+        "must not be empty",
+    );
+    p.check(
+        !secret.salt.is_empty(),
+        "legacy.encryption_salt",
+        "must not be empty",
+    );
+    p.finish()?;
     let mut key = [0u8; 32];
     let derived = scrypt::Params::new(14, 8, 1, 32)
         .map_err(|_| ())
@@ -295,9 +257,9 @@ fn derive_legacy_key(secret: &LegacySecret) -> std::result::Result<AesKey, Vec<F
         });
     match derived {
         Ok(()) => Ok(AesKey(key)),
-        Err(()) => Err(vec![FieldError::new(
+        Err(()) => Err(Error::invalid(
             "legacy",
             "the legacy key could not be derived",
-        )]),
+        )),
     }
 }

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use super::{Organization, check_settings};
 use crate::billy::audit::{NewAuditLog, record};
 use crate::billy::crypto::{ApiKey, Keyring, seal};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
 
 /// Input of [`create_organization`].
 #[derive(Clone, Debug)]
@@ -33,28 +34,13 @@ pub async fn create_organization<C: TransactionTrait>(
     input: NewOrganization,
     actor: Option<Uuid>,
 ) -> Result<Organization> {
-    let mut errors = Vec::new();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() {
-        errors.push(FieldError::new("name", "must not be empty"));
-    }
-    let billy_organization_id = input.billy_organization_id.trim().to_owned();
-    if billy_organization_id.is_empty() {
-        errors.push(FieldError::new(
-            "billy_organization_id",
-            "must not be empty",
-        ));
-    }
-    if let Err(Error::Validation { fields }) = check_api_key(&input.api_key) {
-        errors.extend(fields);
-    }
+    let mut p = Problems::new();
+    let name = p.text("name", &input.name);
+    let billy_organization_id = p.text("billy_organization_id", &input.billy_organization_id);
+    p.take(check_api_key(&input.api_key));
     let settings = input.settings.unwrap_or_else(|| json!({}));
-    if let Err(Error::Validation { fields }) = check_settings(&settings) {
-        errors.extend(fields);
-    }
-    if !errors.is_empty() {
-        return Err(Error::Validation { fields: errors });
-    }
+    p.take(check_settings(&settings));
+    p.finish()?;
 
     let id = Uuid::new_v4();
     let ciphertext = seal(keyring, id, &input.api_key).map_err(|e| Error::internal(&e))?;

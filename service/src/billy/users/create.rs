@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use super::find_user;
 use crate::billy::audit::{NewAuditLog, record};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::shared::users::find_by_email;
-use crate::validate::Email;
+use crate::validate::{Email, Problems};
 
 /// Input of [`create_user`].
 #[derive(Clone, Debug)]
@@ -34,21 +34,12 @@ pub async fn create_user<C: TransactionTrait>(
     input: NewUser,
     actor: Option<Uuid>,
 ) -> Result<users::Model> {
-    let mut errors = Vec::new();
-    let email = Email::parse("email", &input.email)
-        .map_err(|e| {
-            if let Error::Validation { fields } = e {
-                errors.extend(fields);
-            }
-        })
-        .ok();
+    let mut p = Problems::new();
+    let email = p.take(Email::parse("email", &input.email));
     let metadata = input.metadata.unwrap_or_else(|| json!({}));
-    if !metadata.is_object() {
-        errors.push(FieldError::new("metadata", "must be a JSON object"));
-    }
-    let Some(email) = email.filter(|_| errors.is_empty()) else {
-        return Err(Error::Validation { fields: errors });
-    };
+    p.object("metadata", &metadata);
+    p.finish()?;
+    let email = email.ok_or_else(|| Error::internal(&"checked email missing"))?;
     let role = input.role.unwrap_or(UserRole::User);
 
     let txn = db.begin().await?;

@@ -2,11 +2,12 @@
 
 use entity::renos::email_ingest_runs::{self, EmailIngestRunStatus};
 use sea_orm::ActiveValue::Set;
+use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveEnum, QueryOrder};
 
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, wrong_state};
+use crate::renos::transition::Status;
+use crate::validate::Problems;
 
 /// Counters and outcome of a finished run.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +22,14 @@ pub struct IngestOutcome {
     /// Error messages (stored as a JSON array; `None` when empty).
     pub error_log: Vec<String>,
 }
+
+/// The checked states of a run.
+const STATUS: Status<email_ingest_runs::Entity, EmailIngestRunStatus> = Status {
+    entity: "email ingest run",
+    id: email_ingest_runs::Column::Id,
+    status: email_ingest_runs::Column::Status,
+    of: |r| r.status,
+};
 
 /// Starts a run: status `running`, `started_at = now`, counters 0.
 pub async fn start_ingest_run<C: ConnectionTrait>(db: &C) -> Result<email_ingest_runs::Model> {
@@ -40,7 +49,7 @@ pub async fn finish_ingest_run<C: ConnectionTrait>(
     id: &str,
     outcome: IngestOutcome,
 ) -> Result<email_ingest_runs::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     for (field, v) in [
         ("total_emails", outcome.total_emails),
         ("new_emails", outcome.new_emails),
@@ -67,44 +76,34 @@ pub async fn finish_ingest_run<C: ConnectionTrait>(
         EmailIngestRunStatus::Completed
     };
     let log = (!outcome.error_log.is_empty()).then(|| serde_json::json!(outcome.error_log));
-    let updated = email_ingest_runs::Entity::update_many()
-        .col_expr(email_ingest_runs::Column::Status, Expr::value(status))
-        .col_expr(email_ingest_runs::Column::FinishedAt, Expr::cust("now()"))
-        .col_expr(
-            email_ingest_runs::Column::TotalEmails,
-            Expr::value(outcome.total_emails),
+    STATUS
+        .transition(
+            db,
+            id,
+            &[EmailIngestRunStatus::Running],
+            status,
+            vec![
+                (email_ingest_runs::Column::FinishedAt, Expr::cust("now()")),
+                (
+                    email_ingest_runs::Column::TotalEmails,
+                    Expr::value(outcome.total_emails),
+                ),
+                (
+                    email_ingest_runs::Column::NewEmails,
+                    Expr::value(outcome.new_emails),
+                ),
+                (
+                    email_ingest_runs::Column::UpdatedEmails,
+                    Expr::value(outcome.updated_emails),
+                ),
+                (
+                    email_ingest_runs::Column::Errors,
+                    Expr::value(outcome.errors),
+                ),
+                (email_ingest_runs::Column::ErrorLog, Expr::value(log)),
+            ],
         )
-        .col_expr(
-            email_ingest_runs::Column::NewEmails,
-            Expr::value(outcome.new_emails),
-        )
-        .col_expr(
-            email_ingest_runs::Column::UpdatedEmails,
-            Expr::value(outcome.updated_emails),
-        )
-        .col_expr(
-            email_ingest_runs::Column::Errors,
-            Expr::value(outcome.errors),
-        )
-        .col_expr(email_ingest_runs::Column::ErrorLog, Expr::value(log))
-        .filter(email_ingest_runs::Column::Id.eq(id))
-        .filter(email_ingest_runs::Column::Status.eq(EmailIngestRunStatus::Running))
-        .exec_with_returning(db)
-        .await?;
-    match updated.into_iter().next() {
-        Some(run) => Ok(run),
-        None => {
-            let current = email_ingest_runs::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|r| r.status);
-            Err(wrong_state(
-                "email ingest run",
-                current,
-                &EmailIngestRunStatus::Running.to_value(),
-            ))
-        }
-    }
+        .await
 }
 
 /// The most recently started run.

@@ -8,7 +8,7 @@ use sea_orm::sea_query::ExprTrait;
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
+use crate::validate::{Problems, opt_text};
 
 /// Input of [`add_message`].
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ pub async fn add_message<C: TransactionTrait>(
     db: &C,
     input: NewEmailMessage,
 ) -> Result<email_messages::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let gmail_thread_id = f.text("gmail_thread_id", &input.gmail_thread_id);
     let from = f.text("from", &input.from);
     let to = f.texts("to", &input.to);
@@ -89,17 +89,17 @@ pub async fn add_message<C: TransactionTrait>(
         thread_id: Set(thread.as_ref().map(|t| t.id.clone())),
         from: Set(from),
         to: Set(to),
-        subject: Set(Fields::opt_text(input.subject.as_deref())),
+        subject: Set(opt_text(input.subject.as_deref())),
         body: Set(input.body),
-        body_preview: Set(Fields::opt_text(input.body_preview.as_deref())),
+        body_preview: Set(opt_text(input.body_preview.as_deref())),
         direction: Set(direction),
         status: Set("delivered".to_owned()),
         is_ai_generated: Set(
             input.is_ai_generated || direction == EmailMessageDirection::AiGenerated
         ),
-        ai_model: Set(Fields::opt_text(input.ai_model.as_deref())),
+        ai_model: Set(opt_text(input.ai_model.as_deref())),
         sent_at: Set(input.sent_at),
-        conversation_id: Set(Fields::opt_text(input.conversation_id.as_deref())),
+        conversation_id: Set(opt_text(input.conversation_id.as_deref())),
         ..Default::default()
     }
     .insert(&txn)

@@ -4,12 +4,11 @@
 use entity::renos::email_responses::{self, EmailResponseStatus};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::SimpleExpr;
-use sea_orm::{ActiveEnum, QueryOrder, QuerySelect};
+use sea_orm::{QueryOrder, QuerySelect};
 
 use crate::error::Result;
-use crate::renos::fields::{Fields, wrong_state};
-use crate::validate::limit;
+use crate::renos::transition::Status;
+use crate::validate::{Problems, limit, opt_text};
 
 /// Input of [`create_response`].
 #[derive(Clone, Debug)]
@@ -21,54 +20,31 @@ pub struct NewEmailResponse {
     pub ai_model: Option<String>,
 }
 
+/// The checked states of a response.
+const STATUS: Status<email_responses::Entity, EmailResponseStatus> = Status {
+    entity: "email response",
+    id: email_responses::Column::Id,
+    status: email_responses::Column::Status,
+    of: |r| r.status,
+};
+
 /// Stores a draft with status `pending`. An unknown lead is a validation error.
 pub async fn create_response<C: ConnectionTrait>(
     db: &C,
     input: NewEmailResponse,
 ) -> Result<email_responses::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let am = email_responses::ActiveModel {
         lead_id: Set(f.text("lead_id", &input.lead_id)),
         recipient_email: Set(f.email("recipient_email", &input.recipient_email)),
         subject: Set(f.text("subject", &input.subject)),
         body: Set(f.text("body", &input.body)),
-        ai_model: Set(Fields::opt_text(input.ai_model.as_deref())),
+        ai_model: Set(opt_text(input.ai_model.as_deref())),
         status: Set(EmailResponseStatus::Pending),
         ..Default::default()
     };
     f.finish()?;
     Ok(am.insert(db).await?)
-}
-
-/// Moves the response from `from` to `to` with `sets`, in one statement; a missing
-/// response is `NotFound`, one in another state `Conflict`.
-async fn transition<C: ConnectionTrait>(
-    db: &C,
-    id: &str,
-    from: EmailResponseStatus,
-    to: EmailResponseStatus,
-    sets: Vec<(email_responses::Column, SimpleExpr)>,
-) -> Result<email_responses::Model> {
-    let mut q = email_responses::Entity::update_many()
-        .col_expr(email_responses::Column::Status, Expr::value(to));
-    for (col, expr) in sets {
-        q = q.col_expr(col, expr);
-    }
-    let updated = q
-        .filter(email_responses::Column::Id.eq(id))
-        .filter(email_responses::Column::Status.eq(from))
-        .exec_with_returning(db)
-        .await?;
-    match updated.into_iter().next() {
-        Some(row) => Ok(row),
-        None => {
-            let current = email_responses::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|r| r.status);
-            Err(wrong_state("email response", current, &from.to_value()))
-        }
-    }
 }
 
 /// `pending → approved`; sets `gmail_thread_id` when given (otherwise unchanged).
@@ -79,19 +55,20 @@ pub async fn approve_response<C: ConnectionTrait>(
 ) -> Result<email_responses::Model> {
     let mut sets = Vec::new();
     if let Some(t) = gmail_thread_id {
-        let mut f = Fields::new();
+        let mut f = Problems::new();
         let t = f.text("gmail_thread_id", t);
         f.finish()?;
         sets.push((email_responses::Column::GmailThreadId, Expr::value(t)));
     }
-    transition(
-        db,
-        id,
-        EmailResponseStatus::Pending,
-        EmailResponseStatus::Approved,
-        sets,
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[EmailResponseStatus::Pending],
+            EmailResponseStatus::Approved,
+            sets,
+        )
+        .await
 }
 
 /// `approved → sent`, recording `gmail_message_id` and `sent_at = now`.
@@ -100,23 +77,24 @@ pub async fn send_response<C: ConnectionTrait>(
     id: &str,
     gmail_message_id: &str,
 ) -> Result<email_responses::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let message_id = f.text("gmail_message_id", gmail_message_id);
     f.finish()?;
-    transition(
-        db,
-        id,
-        EmailResponseStatus::Approved,
-        EmailResponseStatus::Sent,
-        vec![
-            (
-                email_responses::Column::GmailMessageId,
-                Expr::value(message_id),
-            ),
-            (email_responses::Column::SentAt, Expr::cust("now()")),
-        ],
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[EmailResponseStatus::Approved],
+            EmailResponseStatus::Sent,
+            vec![
+                (
+                    email_responses::Column::GmailMessageId,
+                    Expr::value(message_id),
+                ),
+                (email_responses::Column::SentAt, Expr::cust("now()")),
+            ],
+        )
+        .await
 }
 
 /// `pending → rejected`, recording the reason when given.
@@ -125,17 +103,18 @@ pub async fn reject_response<C: ConnectionTrait>(
     id: &str,
     reason: Option<&str>,
 ) -> Result<email_responses::Model> {
-    transition(
-        db,
-        id,
-        EmailResponseStatus::Pending,
-        EmailResponseStatus::Rejected,
-        vec![(
-            email_responses::Column::RejectedReason,
-            Expr::value(Fields::opt_text(reason)),
-        )],
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[EmailResponseStatus::Pending],
+            EmailResponseStatus::Rejected,
+            vec![(
+                email_responses::Column::RejectedReason,
+                Expr::value(opt_text(reason)),
+            )],
+        )
+        .await
 }
 
 /// The response with this id.

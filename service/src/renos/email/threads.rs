@@ -8,9 +8,9 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{DbBackend, QueryOrder, QuerySelect, Statement};
 
+use crate::clock::now;
 use crate::error::Result;
-use crate::renos::fields::{Fields, now};
-use crate::validate::limit;
+use crate::validate::{Problems, limit, opt_text};
 
 /// How many messages [`list_threads`] returns per thread (newest first).
 pub const MESSAGES_PER_THREAD: u64 = 5;
@@ -47,13 +47,13 @@ struct CheckedThread {
 }
 
 fn check(input: &NewEmailThread) -> Result<CheckedThread> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let checked = CheckedThread {
         gmail_thread_id: f.text("gmail_thread_id", &input.gmail_thread_id),
         subject: f.text("subject", &input.subject),
-        snippet: Fields::opt_text(input.snippet.as_deref()),
+        snippet: opt_text(input.snippet.as_deref()),
         participants: f.emails("participants", &input.participants),
-        customer_id: Fields::opt_text(input.customer_id.as_deref()),
+        customer_id: opt_text(input.customer_id.as_deref()),
         labels: f.texts("labels", &input.labels),
     };
     f.finish()?;

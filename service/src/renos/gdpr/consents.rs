@@ -7,8 +7,10 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
+use crate::shared::audit;
+use crate::validate::Problems;
 
 /// Policy version assumed when a grant names none (the column default).
 pub const DEFAULT_POLICY_VERSION: &str = "1.0";
@@ -32,7 +34,7 @@ pub async fn grant_consent<C: TransactionTrait>(
     db: &C,
     input: NewConsent,
 ) -> Result<consent_records::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let consent_type = f.text("consent_type", &input.consent_type).to_lowercase();
     let ip = f.ip("ip_address", &input.ip_address);
     let user_agent = f.text("user_agent", &input.user_agent);
@@ -60,8 +62,8 @@ pub async fn grant_consent<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    super::audit(
-        &txn,
+    audit::record_action(
+        &txn, None,
         "grant_consent",
         "renos.consent_records",
         &row.id,
@@ -95,7 +97,7 @@ pub async fn revoke_consent<C: TransactionTrait>(
     user_id: &str,
     consent_type: &str,
 ) -> Result<consent_records::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let consent_type = f.text("consent_type", consent_type).to_lowercase();
     f.finish()?;
     let txn = db.begin().await?;
@@ -103,8 +105,9 @@ pub async fn revoke_consent<C: TransactionTrait>(
     let Some(row) = revoked.into_iter().next() else {
         return Err(Error::not_found("consent"));
     };
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "revoke_consent",
         "renos.consent_records",
         &row.id,

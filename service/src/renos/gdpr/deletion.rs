@@ -14,11 +14,14 @@ use entity::renos::{
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{ActiveEnum, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
+use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now, wrong_state};
+use crate::renos::transition::Status;
+use crate::shared::audit;
+use crate::validate::{Problems, opt_text};
 
 /// Name given to an anonymised user.
 pub const ANONYMISED_NAME: &str = "Deleted user";
@@ -50,7 +53,7 @@ pub async fn request_data_deletion<C: TransactionTrait>(
     db: &C,
     input: NewDeletionRequest,
 ) -> Result<data_deletion_requests::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     // A minute of tolerance for "now" sent by a client whose clock is slightly behind.
     f.check(
         input.scheduled_deletion_date >= now() - chrono::Duration::minutes(1),
@@ -82,13 +85,14 @@ pub async fn request_data_deletion<C: TransactionTrait>(
         email: Set(user.email),
         scheduled_deletion_date: Set(input.scheduled_deletion_date),
         status: Set(DataDeletionRequestStatus::Pending),
-        reason: Set(Fields::opt_text(input.reason.as_deref())),
+        reason: Set(opt_text(input.reason.as_deref())),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "request_deletion",
         "renos.data_deletion_requests",
         &request.id,
@@ -102,34 +106,32 @@ pub async fn request_data_deletion<C: TransactionTrait>(
     Ok(request)
 }
 
+/// The checked states of a deletion request.
+const STATUS: Status<data_deletion_requests::Entity, DataDeletionRequestStatus> = Status {
+    entity: "data deletion request",
+    id: data_deletion_requests::Column::Id,
+    status: data_deletion_requests::Column::Status,
+    of: |r| r.status,
+};
+
 /// Cancels a `pending` request; any other state is a conflict. Audited.
 pub async fn cancel_data_deletion<C: TransactionTrait>(
     db: &C,
     id: &str,
 ) -> Result<data_deletion_requests::Model> {
     let txn = db.begin().await?;
-    let updated = data_deletion_requests::Entity::update_many()
-        .col_expr(
-            data_deletion_requests::Column::Status,
-            Expr::value(DataDeletionRequestStatus::Cancelled),
+    let row = STATUS
+        .transition(
+            &txn,
+            id,
+            &[DataDeletionRequestStatus::Pending],
+            DataDeletionRequestStatus::Cancelled,
+            Vec::new(),
         )
-        .filter(data_deletion_requests::Column::Id.eq(id))
-        .filter(data_deletion_requests::Column::Status.eq(DataDeletionRequestStatus::Pending))
-        .exec_with_returning(&txn)
         .await?;
-    let Some(row) = updated.into_iter().next() else {
-        let current = data_deletion_requests::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .map(|r| r.status);
-        return Err(wrong_state(
-            "data deletion request",
-            current,
-            &DataDeletionRequestStatus::Pending.to_value(),
-        ));
-    };
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "cancel_deletion",
         "renos.data_deletion_requests",
         &row.id,
@@ -220,8 +222,9 @@ async fn execute_one<C: TransactionTrait>(
         .filter(data_deletion_requests::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "execute_deletion",
         "renos.data_deletion_requests",
         id,
@@ -243,8 +246,9 @@ async fn mark_failed<C: TransactionTrait>(db: &C, id: &str) -> Result<()> {
         .filter(data_deletion_requests::Column::Status.eq(DataDeletionRequestStatus::Pending))
         .exec(&txn)
         .await?;
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "fail_deletion",
         "renos.data_deletion_requests",
         id,

@@ -8,14 +8,16 @@ use entity::renos::{
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{
-    AccessMode, ActiveEnum, IsolationLevel, QueryOrder, QuerySelect, TransactionSession,
-    TransactionTrait,
+    AccessMode, IsolationLevel, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde_json::{Value, json};
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now, wrong_state};
+use crate::renos::transition::Status;
 use crate::renos::users::RenosUserView;
+use crate::shared::audit;
+use crate::validate::Problems;
 
 /// Version of the document [`export_user_data`] builds.
 pub const EXPORT_FORMAT_VERSION: u32 = 1;
@@ -55,8 +57,9 @@ pub async fn request_data_export<C: TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "request_export",
         "renos.data_export_requests",
         &request.id,
@@ -159,6 +162,14 @@ pub async fn export_user_data<C: TransactionTrait>(db: &C, user_id: &str) -> Res
     }))
 }
 
+/// The checked states of an export request.
+const STATUS: Status<data_export_requests::Entity, DataExportRequestStatus> = Status {
+    entity: "data export request",
+    id: data_export_requests::Column::Id,
+    status: data_export_requests::Column::Status,
+    of: |r| r.status,
+};
+
 /// Moves an open (pending or processing) request to `to`, setting `sets`.
 async fn close<C: ConnectionTrait>(
     db: &C,
@@ -167,34 +178,24 @@ async fn close<C: ConnectionTrait>(
     url: Option<String>,
     expires_at: Option<DateTimeWithTimeZone>,
 ) -> Result<data_export_requests::Model> {
-    let updated = data_export_requests::Entity::update_many()
-        .col_expr(data_export_requests::Column::Status, Expr::value(to))
-        .col_expr(data_export_requests::Column::DownloadUrl, Expr::value(url))
-        .col_expr(
-            data_export_requests::Column::ExpiresAt,
-            Expr::value(expires_at),
+    STATUS
+        .transition(
+            db,
+            id,
+            &[
+                DataExportRequestStatus::Pending,
+                DataExportRequestStatus::Processing,
+            ],
+            to,
+            vec![
+                (data_export_requests::Column::DownloadUrl, Expr::value(url)),
+                (
+                    data_export_requests::Column::ExpiresAt,
+                    Expr::value(expires_at),
+                ),
+            ],
         )
-        .filter(data_export_requests::Column::Id.eq(id))
-        .filter(data_export_requests::Column::Status.is_in([
-            DataExportRequestStatus::Pending,
-            DataExportRequestStatus::Processing,
-        ]))
-        .exec_with_returning(db)
-        .await?;
-    match updated.into_iter().next() {
-        Some(r) => Ok(r),
-        None => {
-            let current = data_export_requests::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|r| r.status);
-            Err(wrong_state(
-                "data export request",
-                current,
-                "pending or processing",
-            ))
-        }
-    }
+        .await
 }
 
 /// `pending → processing` (a worker picked the request up).
@@ -202,29 +203,15 @@ pub async fn start_export_processing<C: ConnectionTrait>(
     db: &C,
     id: &str,
 ) -> Result<data_export_requests::Model> {
-    let updated = data_export_requests::Entity::update_many()
-        .col_expr(
-            data_export_requests::Column::Status,
-            Expr::value(DataExportRequestStatus::Processing),
+    STATUS
+        .transition(
+            db,
+            id,
+            &[DataExportRequestStatus::Pending],
+            DataExportRequestStatus::Processing,
+            Vec::new(),
         )
-        .filter(data_export_requests::Column::Id.eq(id))
-        .filter(data_export_requests::Column::Status.eq(DataExportRequestStatus::Pending))
-        .exec_with_returning(db)
-        .await?;
-    match updated.into_iter().next() {
-        Some(r) => Ok(r),
-        None => {
-            let current = data_export_requests::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|r| r.status);
-            Err(wrong_state(
-                "data export request",
-                current,
-                &DataExportRequestStatus::Pending.to_value(),
-            ))
-        }
-    }
+        .await
 }
 
 /// Completes an open request with the download link of the export and when it expires
@@ -235,7 +222,7 @@ pub async fn complete_data_export<C: TransactionTrait>(
     download_url: &str,
     expires_at: DateTimeWithTimeZone,
 ) -> Result<data_export_requests::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let url = f.url("download_url", download_url);
     f.check(expires_at > now(), "expires_at", "must be in the future");
     f.finish()?;
@@ -248,8 +235,9 @@ pub async fn complete_data_export<C: TransactionTrait>(
         Some(expires_at),
     )
     .await?;
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "complete_export",
         "renos.data_export_requests",
         &row.id,
@@ -267,8 +255,9 @@ pub async fn fail_data_export<C: TransactionTrait>(
 ) -> Result<data_export_requests::Model> {
     let txn = db.begin().await?;
     let row = close(&txn, id, DataExportRequestStatus::Failed, None, None).await?;
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "fail_export",
         "renos.data_export_requests",
         &row.id,

@@ -8,7 +8,8 @@ use sea_orm::{DbBackend, QueryOrder, Statement, TransactionSession, TransactionT
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
+use crate::shared::audit;
+use crate::validate::Problems;
 
 /// Input of [`publish_policy`].
 #[derive(Clone, Debug)]
@@ -55,7 +56,7 @@ pub async fn publish_policy<C: TransactionTrait>(
     db: &C,
     input: NewPrivacyPolicy,
 ) -> Result<privacy_policies::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let version = f.text("version", &input.version);
     let content = f.text("content", &input.content);
     f.finish()?;
@@ -71,8 +72,9 @@ pub async fn publish_policy<C: TransactionTrait>(
     if input.activate {
         row = activate_in(&txn, &row.id).await?;
     }
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "publish_policy",
         "renos.privacy_policies",
         &row.id,
@@ -90,8 +92,9 @@ pub async fn activate_policy<C: TransactionTrait>(
 ) -> Result<privacy_policies::Model> {
     let txn = db.begin().await?;
     let row = activate_in(&txn, id).await?;
-    super::audit(
+    audit::record_action(
         &txn,
+        None,
         "activate_policy",
         "renos.privacy_policies",
         &row.id,

@@ -4,12 +4,12 @@
 use entity::renos::subcontractor_agreements::{self, SubcontractorAgreementStatus};
 use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
+use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::SimpleExpr;
-use sea_orm::{ActiveEnum, QueryOrder};
 
 use crate::error::Result;
-use crate::renos::fields::{Fields, wrong_state};
+use crate::renos::transition::Status;
+use crate::validate::{Problems, opt_text};
 
 /// Largest hourly rate (`numeric(10,2)`).
 pub const MAX_HOURLY_RATE_DKK: Decimal = Decimal::from_parts(99_999_999, 0, 0, false, 0);
@@ -38,14 +38,14 @@ pub async fn create_agreement<C: ConnectionTrait>(
     db: &C,
     input: NewAgreement,
 ) -> Result<subcontractor_agreements::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     if let (Some(s), Some(e)) = (input.signed_date, input.expiration_date) {
         f.check(e >= s, "expiration_date", "must not be before signed_date");
     }
     let rate = input
         .hourly_rate_dkk
-        .map(|r| f.money("hourly_rate_dkk", r, MAX_HOURLY_RATE_DKK));
-    let url = Fields::opt_text(input.document_url.as_deref()).map(|u| f.url("document_url", &u));
+        .map(|r| f.exact_amount("hourly_rate_dkk", r, MAX_HOURLY_RATE_DKK));
+    let url = opt_text(input.document_url.as_deref()).map(|u| f.url("document_url", &u));
     let am = subcontractor_agreements::ActiveModel {
         subcontractor_id: Set(input.subcontractor_id),
         agreement_type: Set(f.text("agreement_type", &input.agreement_type)),
@@ -54,45 +54,23 @@ pub async fn create_agreement<C: ConnectionTrait>(
         expiration_date: Set(input.expiration_date),
         status: Set(SubcontractorAgreementStatus::Pending),
         document_url: Set(url),
-        payment_terms: Set(Fields::opt_text(input.payment_terms.as_deref())),
+        payment_terms: Set(opt_text(input.payment_terms.as_deref())),
         hourly_rate_dkk: Set(rate),
         created_by: Set(input.created_by),
-        notes: Set(Fields::opt_text(input.notes.as_deref())),
+        notes: Set(opt_text(input.notes.as_deref())),
         ..Default::default()
     };
     f.finish()?;
     Ok(am.insert(db).await?)
 }
 
-async fn transition<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-    from: &[SubcontractorAgreementStatus],
-    to: SubcontractorAgreementStatus,
-    sets: Vec<(subcontractor_agreements::Column, SimpleExpr)>,
-) -> Result<subcontractor_agreements::Model> {
-    let mut q = subcontractor_agreements::Entity::update_many()
-        .col_expr(subcontractor_agreements::Column::Status, Expr::value(to));
-    for (col, expr) in sets {
-        q = q.col_expr(col, expr);
-    }
-    let updated = q
-        .filter(subcontractor_agreements::Column::Id.eq(id))
-        .filter(subcontractor_agreements::Column::Status.is_in(from.iter().copied()))
-        .exec_with_returning(db)
-        .await?;
-    match updated.into_iter().next() {
-        Some(row) => Ok(row),
-        None => {
-            let current = subcontractor_agreements::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|r| r.status);
-            let expected: Vec<String> = from.iter().map(ActiveEnum::to_value).collect();
-            Err(wrong_state("agreement", current, &expected.join(" or ")))
-        }
-    }
-}
+/// The checked states of an agreement.
+const STATUS: Status<subcontractor_agreements::Entity, SubcontractorAgreementStatus> = Status {
+    entity: "agreement",
+    id: subcontractor_agreements::Column::Id,
+    status: subcontractor_agreements::Column::Status,
+    of: |r| r.status,
+};
 
 /// `pending → active`; `signed_date` becomes `signed_on` (or stays as stored when `None`;
 /// today's date in UTC when neither is known).
@@ -105,14 +83,15 @@ pub async fn activate_agreement<C: ConnectionTrait>(
         Some(d) => Expr::value(d),
         None => Expr::cust("COALESCE(\"signed_date\", (now() AT TIME ZONE 'UTC')::date)"),
     };
-    transition(
-        db,
-        id,
-        &[SubcontractorAgreementStatus::Pending],
-        SubcontractorAgreementStatus::Active,
-        vec![(subcontractor_agreements::Column::SignedDate, signed)],
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[SubcontractorAgreementStatus::Pending],
+            SubcontractorAgreementStatus::Active,
+            vec![(subcontractor_agreements::Column::SignedDate, signed)],
+        )
+        .await
 }
 
 /// `pending | active → terminated`.
@@ -120,17 +99,18 @@ pub async fn terminate_agreement<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
 ) -> Result<subcontractor_agreements::Model> {
-    transition(
-        db,
-        id,
-        &[
-            SubcontractorAgreementStatus::Pending,
-            SubcontractorAgreementStatus::Active,
-        ],
-        SubcontractorAgreementStatus::Terminated,
-        Vec::new(),
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[
+                SubcontractorAgreementStatus::Pending,
+                SubcontractorAgreementStatus::Active,
+            ],
+            SubcontractorAgreementStatus::Terminated,
+            Vec::new(),
+        )
+        .await
 }
 
 /// Marks `active` agreements whose expiration date is before `today` as `expired`; returns

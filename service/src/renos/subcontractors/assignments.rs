@@ -8,12 +8,11 @@ use entity::renos::task_assignments::{self, TaskAssignmentStatus};
 use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ActiveEnum, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, wrong_state};
-use crate::validate::limit;
+use crate::renos::transition::Status;
+use crate::validate::{Problems, limit, opt_text};
 
 /// Statuses in which an assignment still holds its booking.
 pub const OPEN_STATUSES: [TaskAssignmentStatus; 3] = [
@@ -44,7 +43,7 @@ pub async fn assign_booking<C: TransactionTrait>(
     db: &C,
     input: NewAssignment,
 ) -> Result<task_assignments::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let booking_id = f.text("booking_id", &input.booking_id);
     f.finish()?;
     let txn = db.begin().await?;
@@ -85,8 +84,8 @@ pub async fn assign_booking<C: TransactionTrait>(
         subcontractor_id: Set(Some(sub.id)),
         assigned_by: Set(input.assigned_by),
         status: Set(TaskAssignmentStatus::Assigned),
-        notes: Set(Fields::opt_text(input.notes.as_deref())),
-        calendar_event_id: Set(Fields::opt_text(input.calendar_event_id.as_deref())),
+        notes: Set(opt_text(input.notes.as_deref())),
+        calendar_event_id: Set(opt_text(input.calendar_event_id.as_deref())),
         ..Default::default()
     }
     .insert(&txn)
@@ -95,53 +94,28 @@ pub async fn assign_booking<C: TransactionTrait>(
     Ok(row)
 }
 
-async fn transition<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-    from: &[TaskAssignmentStatus],
-    to: TaskAssignmentStatus,
-    sets: Vec<(task_assignments::Column, SimpleExpr)>,
-) -> Result<task_assignments::Model> {
-    let mut q = task_assignments::Entity::update_many()
-        .col_expr(task_assignments::Column::Status, Expr::value(to));
-    for (col, expr) in sets {
-        q = q.col_expr(col, expr);
-    }
-    let updated = q
-        .filter(task_assignments::Column::Id.eq(id))
-        .filter(task_assignments::Column::Status.is_in(from.iter().copied()))
-        .exec_with_returning(db)
-        .await?;
-    match updated.into_iter().next() {
-        Some(row) => Ok(row),
-        None => {
-            let current = task_assignments::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|r| r.status);
-            let expected: Vec<String> = from.iter().map(ActiveEnum::to_value).collect();
-            Err(wrong_state(
-                "task assignment",
-                current,
-                &expected.join(" or "),
-            ))
-        }
-    }
-}
+/// The checked states of a task assignment.
+const STATUS: Status<task_assignments::Entity, TaskAssignmentStatus> = Status {
+    entity: "task assignment",
+    id: task_assignments::Column::Id,
+    status: task_assignments::Column::Status,
+    of: |r| r.status,
+};
 
 /// `assigned → accepted`.
 pub async fn accept_assignment<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
 ) -> Result<task_assignments::Model> {
-    transition(
-        db,
-        id,
-        &[TaskAssignmentStatus::Assigned],
-        TaskAssignmentStatus::Accepted,
-        Vec::new(),
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[TaskAssignmentStatus::Assigned],
+            TaskAssignmentStatus::Accepted,
+            Vec::new(),
+        )
+        .await
 }
 
 /// `assigned → rejected`; the reason, when given, replaces the notes.
@@ -151,17 +125,18 @@ pub async fn reject_assignment<C: ConnectionTrait>(
     reason: Option<&str>,
 ) -> Result<task_assignments::Model> {
     let mut sets = Vec::new();
-    if let Some(r) = Fields::opt_text(reason) {
+    if let Some(r) = opt_text(reason) {
         sets.push((task_assignments::Column::Notes, Expr::value(r)));
     }
-    transition(
-        db,
-        id,
-        &[TaskAssignmentStatus::Assigned],
-        TaskAssignmentStatus::Rejected,
-        sets,
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[TaskAssignmentStatus::Assigned],
+            TaskAssignmentStatus::Rejected,
+            sets,
+        )
+        .await
 }
 
 /// `accepted → in_progress`, `started_at = now`.
@@ -169,14 +144,15 @@ pub async fn start_assignment<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
 ) -> Result<task_assignments::Model> {
-    transition(
-        db,
-        id,
-        &[TaskAssignmentStatus::Accepted],
-        TaskAssignmentStatus::InProgress,
-        vec![(task_assignments::Column::StartedAt, Expr::cust("now()"))],
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[TaskAssignmentStatus::Accepted],
+            TaskAssignmentStatus::InProgress,
+            vec![(task_assignments::Column::StartedAt, Expr::cust("now()"))],
+        )
+        .await
 }
 
 /// `in_progress → completed`, `completed_at = now`. `actual_hours` (0..=999.99, two
@@ -187,9 +163,9 @@ pub async fn complete_assignment<C: ConnectionTrait>(
     id: Uuid,
     actual_hours: Option<Decimal>,
 ) -> Result<task_assignments::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     if let Some(h) = actual_hours {
-        f.money("actual_hours", h, MAX_ACTUAL_HOURS);
+        f.exact_amount("actual_hours", h, MAX_ACTUAL_HOURS);
     }
     f.finish()?;
     let hours = match actual_hours {
@@ -198,17 +174,18 @@ pub async fn complete_assignment<C: ConnectionTrait>(
             "LEAST(round((extract(epoch FROM (now() - \"started_at\")) / 3600)::numeric, 2), 999.99)",
         ),
     };
-    transition(
-        db,
-        id,
-        &[TaskAssignmentStatus::InProgress],
-        TaskAssignmentStatus::Completed,
-        vec![
-            (task_assignments::Column::CompletedAt, Expr::cust("now()")),
-            (task_assignments::Column::ActualHours, hours),
-        ],
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[TaskAssignmentStatus::InProgress],
+            TaskAssignmentStatus::Completed,
+            vec![
+                (task_assignments::Column::CompletedAt, Expr::cust("now()")),
+                (task_assignments::Column::ActualHours, hours),
+            ],
+        )
+        .await
 }
 
 /// `assigned | accepted → cancelled`.
@@ -216,17 +193,18 @@ pub async fn cancel_assignment<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
 ) -> Result<task_assignments::Model> {
-    transition(
-        db,
-        id,
-        &[
-            TaskAssignmentStatus::Assigned,
-            TaskAssignmentStatus::Accepted,
-        ],
-        TaskAssignmentStatus::Cancelled,
-        Vec::new(),
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[
+                TaskAssignmentStatus::Assigned,
+                TaskAssignmentStatus::Accepted,
+            ],
+            TaskAssignmentStatus::Cancelled,
+            Vec::new(),
+        )
+        .await
 }
 
 /// Records the Billy.dk invoice of a `completed` assignment.
@@ -236,23 +214,24 @@ pub async fn attach_invoice<C: ConnectionTrait>(
     invoice_id: &str,
     invoice_number: Option<&str>,
 ) -> Result<task_assignments::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let invoice_id = f.text("invoice_id", invoice_id);
     f.finish()?;
-    transition(
-        db,
-        id,
-        &[TaskAssignmentStatus::Completed],
-        TaskAssignmentStatus::Completed,
-        vec![
-            (task_assignments::Column::InvoiceId, Expr::value(invoice_id)),
-            (
-                task_assignments::Column::InvoiceNumber,
-                Expr::value(Fields::opt_text(invoice_number)),
-            ),
-        ],
-    )
-    .await
+    STATUS
+        .transition(
+            db,
+            id,
+            &[TaskAssignmentStatus::Completed],
+            TaskAssignmentStatus::Completed,
+            vec![
+                (task_assignments::Column::InvoiceId, Expr::value(invoice_id)),
+                (
+                    task_assignments::Column::InvoiceNumber,
+                    Expr::value(opt_text(invoice_number)),
+                ),
+            ],
+        )
+        .await
 }
 
 /// The assignment with this id.

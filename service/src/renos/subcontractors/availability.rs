@@ -6,7 +6,7 @@ use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
+use crate::validate::{Problems, opt_text};
 
 /// Input of [`add_availability`].
 #[derive(Clone, Debug)]
@@ -30,14 +30,14 @@ pub async fn add_availability<C: ConnectionTrait>(
     db: &C,
     input: NewAvailability,
 ) -> Result<subcontractor_availability::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     match (input.start_time, input.end_time) {
         (Some(s), Some(e)) => f.check(s < e, "end_time", "must be after start_time"),
         (None, None) => {}
         _ => f.check(false, "end_time", "start_time and end_time go together"),
     }
     let pattern = if input.recurring {
-        let p = Fields::opt_text(input.recurring_pattern.as_deref());
+        let p = opt_text(input.recurring_pattern.as_deref());
         f.check(
             p.is_some(),
             "recurring_pattern",
@@ -56,7 +56,7 @@ pub async fn add_availability<C: ConnectionTrait>(
         is_available: Set(input.is_available),
         recurring: Set(input.recurring),
         recurring_pattern: Set(pattern),
-        notes: Set(Fields::opt_text(input.notes.as_deref())),
+        notes: Set(opt_text(input.notes.as_deref())),
         ..Default::default()
     }
     .insert(db)
@@ -82,7 +82,7 @@ pub async fn list_availability<C: ConnectionTrait>(
     from: Date,
     to: Date,
 ) -> Result<Vec<subcontractor_availability::Model>> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     f.check(from <= to, "to", "must not be before from");
     f.finish()?;
     Ok(subcontractor_availability::Entity::find()

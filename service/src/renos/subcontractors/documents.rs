@@ -8,7 +8,7 @@ use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
+use crate::validate::Problems;
 
 /// Input of [`add_document`].
 #[derive(Clone, Debug)]
@@ -28,7 +28,7 @@ pub async fn add_document<C: ConnectionTrait>(
     db: &C,
     input: NewSubcontractorDocument,
 ) -> Result<subcontractor_documents::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let am = subcontractor_documents::ActiveModel {
         subcontractor_id: Set(input.subcontractor_id),
         document_type: Set(input.document_type),

@@ -8,9 +8,8 @@ use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 use serde_json::json;
 
 use crate::error::Result;
-use crate::renos::fields::Fields;
 use crate::shared::audit::{self, AuditEntry};
-use crate::validate::limit;
+use crate::validate::{Problems, limit, opt_text};
 
 /// Input of [`create_subcontractor`].
 #[derive(Clone, Debug, Default)]
@@ -44,7 +43,7 @@ pub struct SubcontractorUpdate {
 }
 
 /// A CVR number reduced to its 8 digits.
-pub(crate) fn cvr(f: &mut Fields, raw: &str) -> String {
+pub(crate) fn cvr(f: &mut Problems, raw: &str) -> String {
     let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     let digits = compact
         .strip_prefix("DK")
@@ -59,12 +58,12 @@ pub(crate) fn cvr(f: &mut Fields, raw: &str) -> String {
     digits
 }
 
-fn opt_cvr(f: &mut Fields, raw: Option<&str>) -> Option<String> {
-    Fields::opt_text(raw).map(|v| cvr(f, &v))
+fn opt_cvr(f: &mut Problems, raw: Option<&str>) -> Option<String> {
+    opt_text(raw).map(|v| cvr(f, &v))
 }
 
-fn opt_url(f: &mut Fields, field: &str, raw: Option<&str>) -> Option<String> {
-    Fields::opt_text(raw).map(|v| f.url(field, &v))
+fn opt_url(f: &mut Problems, field: &str, raw: Option<&str>) -> Option<String> {
+    opt_text(raw).map(|v| f.url(field, &v))
 }
 
 /// Creates an `active` subcontractor (rating 0). A taken email is a conflict. Audited.
@@ -72,16 +71,16 @@ pub async fn create_subcontractor<C: TransactionTrait>(
     db: &C,
     input: NewSubcontractor,
 ) -> Result<subcontractors::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let am = subcontractors::ActiveModel {
         company_name: Set(f.text("company_name", &input.company_name)),
         contact_name: Set(f.text("contact_name", &input.contact_name)),
         email: Set(f.email("email", &input.email)),
         phone: Set(f.text("phone", &input.phone)),
-        address: Set(Fields::opt_text(input.address.as_deref())),
+        address: Set(opt_text(input.address.as_deref())),
         cvr_number: Set(opt_cvr(&mut f, input.cvr_number.as_deref())),
         website_url: Set(opt_url(&mut f, "website_url", input.website_url.as_deref())),
-        notes: Set(Fields::opt_text(input.notes.as_deref())),
+        notes: Set(opt_text(input.notes.as_deref())),
         status: Set(SubcontractorStatus::Active),
         rating: Set(Some(Decimal::ZERO)),
         ..Default::default()
@@ -110,7 +109,7 @@ pub async fn update_subcontractor<C: TransactionTrait>(
     id: Uuid,
     changes: SubcontractorUpdate,
 ) -> Result<subcontractors::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let mut am = subcontractors::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(id),
         ..Default::default()
@@ -128,7 +127,7 @@ pub async fn update_subcontractor<C: TransactionTrait>(
         am.phone = Set(f.text("phone", v));
     }
     if let Some(v) = &changes.address {
-        am.address = Set(Fields::opt_text(v.as_deref()));
+        am.address = Set(opt_text(v.as_deref()));
     }
     if let Some(v) = &changes.cvr_number {
         am.cvr_number = Set(opt_cvr(&mut f, v.as_deref()));
@@ -137,7 +136,7 @@ pub async fn update_subcontractor<C: TransactionTrait>(
         am.website_url = Set(opt_url(&mut f, "website_url", v.as_deref()));
     }
     if let Some(v) = &changes.notes {
-        am.notes = Set(Fields::opt_text(v.as_deref()));
+        am.notes = Set(opt_text(v.as_deref()));
     }
     if let Some(s) = changes.status {
         am.status = Set(s);

@@ -7,12 +7,13 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{QueryOrder, TransactionSession, TransactionTrait};
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
+use crate::validate::{Problems, opt_text};
 
 /// The `endpoint` of a browser Push API subscription object (`{endpoint, keys: {p256dh,
 /// auth}}`), checked: an https URL, and `keys.p256dh`/`keys.auth` present.
-fn endpoint(f: &mut Fields, subscription: &Json) -> String {
+fn endpoint(f: &mut Problems, subscription: &Json) -> String {
     f.object("subscription", subscription);
     let endpoint = subscription
         .get("endpoint")
@@ -26,7 +27,7 @@ fn endpoint(f: &mut Fields, subscription: &Json) -> String {
             .and_then(|k| k.get(key))
             .and_then(Json::as_str)
             .is_some_and(|v| !v.is_empty());
-        f.check(present, &format!("subscription.keys.{key}"), "is required");
+        f.check(present, format!("subscription.keys.{key}"), "is required");
     }
     endpoint.to_owned()
 }
@@ -40,7 +41,7 @@ pub async fn register_push_subscription<C: TransactionTrait>(
     subscription: Json,
     user_agent: Option<&str>,
 ) -> Result<push_subscriptions::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let endpoint = endpoint(&mut f, &subscription);
     f.finish()?;
     let txn = db.begin().await?;
@@ -53,7 +54,7 @@ pub async fn register_push_subscription<C: TransactionTrait>(
         Some(row) => {
             let mut am: push_subscriptions::ActiveModel = row.into();
             am.subscription = Set(subscription);
-            am.user_agent = Set(Fields::opt_text(user_agent));
+            am.user_agent = Set(opt_text(user_agent));
             am.last_used_at = Set(now());
             am.update(&txn).await?
         }
@@ -61,7 +62,7 @@ pub async fn register_push_subscription<C: TransactionTrait>(
             push_subscriptions::ActiveModel {
                 subcontractor_id: Set(subcontractor_id),
                 subscription: Set(subscription),
-                user_agent: Set(Fields::opt_text(user_agent)),
+                user_agent: Set(opt_text(user_agent)),
                 ..Default::default()
             }
             .insert(&txn)

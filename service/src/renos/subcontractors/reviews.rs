@@ -10,7 +10,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveEnum, QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
+use crate::validate::{Problems, opt_text};
 
 /// Input of [`review_assignment`]. Every score is 1..=5.
 #[derive(Clone, Debug, Default)]
@@ -55,7 +55,7 @@ pub async fn review_assignment<C: TransactionTrait>(
     db: &C,
     input: NewReview,
 ) -> Result<ReviewOutcome> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     f.range_i32("rating", input.rating, 1, 5);
     f.opt_range_i32("quality_score", input.quality_score, 1, 5);
     f.opt_range_i32("timeliness_score", input.timeliness_score, 1, 5);
@@ -94,7 +94,7 @@ pub async fn review_assignment<C: TransactionTrait>(
         communication_score: Set(input.communication_score),
         professionalism_score: Set(input.professionalism_score),
         would_recommend: Set(input.would_recommend),
-        comments: Set(Fields::opt_text(input.comments.as_deref())),
+        comments: Set(opt_text(input.comments.as_deref())),
         photos: Set(input.photos),
         ..Default::default()
     }

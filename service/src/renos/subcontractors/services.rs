@@ -6,7 +6,7 @@ use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
+use crate::validate::Problems;
 
 /// Input of [`add_service`].
 #[derive(Clone, Debug)]
@@ -25,7 +25,7 @@ pub async fn add_service<C: ConnectionTrait>(
     db: &C,
     input: NewSubcontractorService,
 ) -> Result<subcontractor_services::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     f.opt_range_i32("experience_years", input.experience_years, 0, 80);
     let certifications = f.texts("certifications", &input.certifications);
     f.finish()?;

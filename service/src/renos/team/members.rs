@@ -2,15 +2,14 @@
 
 use entity::renos::team_members;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect};
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::renos::fields::Fields;
-use crate::validate::limit;
+use crate::money::to_db;
+use crate::validate::{Problems, limit};
 
 /// Largest hourly rate accepted (DKK).
 pub const MAX_HOURLY_RATE: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
@@ -36,10 +35,10 @@ pub async fn create_team_member<C: ConnectionTrait>(
     db: &C,
     input: NewTeamMember,
 ) -> Result<team_members::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let rate = input
         .hourly_rate
-        .map(|r| f.money("hourly_rate", r, MAX_HOURLY_RATE));
+        .map(|r| f.exact_amount("hourly_rate", r, MAX_HOURLY_RATE));
     if let Some(a) = &input.availability {
         f.object("availability", a);
     }
@@ -47,7 +46,7 @@ pub async fn create_team_member<C: ConnectionTrait>(
         user_id: Set(f.text("user_id", &input.user_id)),
         employee_id: Set(f.text("employee_id", &input.employee_id)),
         skills: Set(f.texts("skills", &input.skills)),
-        hourly_rate: Set(rate.and_then(|r| r.to_f64())),
+        hourly_rate: Set(rate.map(to_db)),
         availability: Set(input.availability.unwrap_or_else(|| json!({}))),
         performance_metrics: Set(json!({})),
         is_active: Set(true),

@@ -9,9 +9,10 @@ use sea_orm::{ActiveEnum, QueryOrder, QuerySelect, TransactionSession, Transacti
 use serde_json::json;
 
 use super::time_entries::check_span;
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now, wrong_state};
 use crate::shared::audit::{self, AuditEntry};
+use crate::validate::Problems;
 
 /// Input of [`submit_time_correction`].
 #[derive(Clone, Debug)]
@@ -33,7 +34,7 @@ pub async fn submit_time_correction<C: TransactionTrait>(
     db: &C,
     input: NewTimeCorrection,
 ) -> Result<time_corrections::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let reason = f.text("reason", &input.reason);
     let submitted_by = f.text("submitted_by", &input.submitted_by);
     check_span(
@@ -99,7 +100,7 @@ async fn pending_for_decision<C: ConnectionTrait>(
     let row = match row {
         Some(r) if r.status == TimeCorrectionStatus::Pending => r,
         other => {
-            return Err(wrong_state(
+            return Err(Error::wrong_state(
                 "time correction",
                 other.map(|r| r.status),
                 &TimeCorrectionStatus::Pending.to_value(),
@@ -177,7 +178,7 @@ pub async fn reject_time_correction<C: TransactionTrait>(
     rejected_by: &str,
     reason: &str,
 ) -> Result<time_corrections::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     let reason = f.text("rejection_reason", reason);
     f.finish()?;
     let txn = db.begin().await?;

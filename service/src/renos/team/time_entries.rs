@@ -5,8 +5,9 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, TransactionSession, TransactionTrait};
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::renos::fields::{Fields, now};
+use crate::validate::{Problems, opt_text};
 
 /// Input of [`clock_in`].
 #[derive(Clone, Debug, Default)]
@@ -32,7 +33,7 @@ pub async fn clock_in<C: TransactionTrait>(
     db: &C,
     input: NewTimeEntry,
 ) -> Result<time_entries::Model> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     if let Some(l) = &input.location {
         f.object("location", l);
     }
@@ -57,9 +58,9 @@ pub async fn clock_in<C: TransactionTrait>(
     let row = time_entries::ActiveModel {
         team_member_id: Set(member.id),
         start_time: Set(input.start_time.unwrap_or_else(now)),
-        lead_id: Set(Fields::opt_text(input.lead_id.as_deref())),
-        booking_id: Set(Fields::opt_text(input.booking_id.as_deref())),
-        notes: Set(Fields::opt_text(input.notes.as_deref())),
+        lead_id: Set(opt_text(input.lead_id.as_deref())),
+        booking_id: Set(opt_text(input.booking_id.as_deref())),
+        notes: Set(opt_text(input.notes.as_deref())),
         location: Set(input.location),
         break_duration: Set(0),
         ..Default::default()
@@ -89,7 +90,7 @@ pub async fn clock_out<C: TransactionTrait>(
     if entry.end_time.is_some() {
         return Err(Error::conflict("time entry is already closed"));
     }
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     check_span(
         &mut f,
         entry.start_time,
@@ -109,7 +110,7 @@ pub async fn clock_out<C: TransactionTrait>(
 
 /// Checks `start < end` (when `end` is known) and `0 <= breaks <= end - start`.
 pub(crate) fn check_span(
-    f: &mut Fields,
+    f: &mut Problems,
     start: DateTimeWithTimeZone,
     end: Option<DateTimeWithTimeZone>,
     break_minutes: i32,
@@ -134,7 +135,7 @@ pub async fn list_time_entries<C: ConnectionTrait>(
     from: DateTimeWithTimeZone,
     to: DateTimeWithTimeZone,
 ) -> Result<Vec<time_entries::Model>> {
-    let mut f = Fields::new();
+    let mut f = Problems::new();
     f.check(from < to, "to", "must be after from");
     f.finish()?;
     Ok(time_entries::Entity::find()

@@ -1,5 +1,4 @@
-//! Parsing input at the edge of the service: small helpers that turn raw values into
-//! checked ones or a [`Error::Validation`](crate::Error) naming the field.
+//! Text fields: required and optional text, email addresses.
 
 use crate::error::{Error, Result};
 
@@ -47,7 +46,19 @@ pub fn non_empty(field: &str, raw: &str) -> Result<String> {
     }
 }
 
-/// A page size: `default` when absent, at least 1 and at most `max`.
-pub fn limit(requested: Option<u64>, default: u64, max: u64) -> u64 {
-    requested.unwrap_or(default).clamp(1, max)
+/// Optional free text (or an optional equality filter): trimmed; absent and blank both
+/// become `None`. Takes `Option<String>` as well as `Option<&str>`.
+pub fn opt_text<S: AsRef<str>>(raw: Option<S>) -> Option<String> {
+    raw.as_ref()
+        .map(|s| s.as_ref().trim())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// An optional email: trimmed and lower-cased; absent and blank both become `None`.
+pub fn opt_email<S: AsRef<str>>(field: &str, raw: Option<S>) -> Result<Option<String>> {
+    match opt_text(raw) {
+        None => Ok(None),
+        Some(s) => Ok(Some(Email::parse(field, &s)?.into_string())),
+    }
 }

@@ -1,6 +1,13 @@
-//! Money arithmetic in decimals (Danish VAT 25 %). Amounts are rounded to 2 decimals with
-//! standard commercial rounding (half away from zero, i.e. half-up for positive amounts)
-//! and converted to `f64` only when stored, because the columns are `double precision`.
+//! Money arithmetic, shared by every schema that stores amounts (`crm` deals and product
+//! lines, `renos` quotes, invoices and plans).
+//!
+//! - Amounts are [`Decimal`]s throughout; `f64` appears only at the column boundary
+//!   ([`to_db`] / [`from_db`]), because the legacy columns are `double precision`.
+//! - Amounts are rounded to 2 decimals with standard commercial rounding: half away from
+//!   zero, i.e. half-up for positive amounts ([`round_money`]).
+//! - Accepted amounts are at most [`MAX_AMOUNT`], well inside the range where a
+//!   `double precision` column keeps every cent (øre) exact.
+//! - Danish VAT is 25 % ([`VAT_RATE_PERCENT`], [`totals_from_subtotal`]).
 
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -10,8 +17,8 @@ use crate::error::{Error, Result};
 /// Danish VAT in percent, as stored in `vat_rate` columns.
 pub const VAT_RATE_PERCENT: Decimal = Decimal::from_parts(25, 0, 0, false, 0);
 
-/// The largest amount accepted (1,000,000,000,000.00 DKK): well inside the range where a
-/// `double precision` column keeps every øre exact. (`10^12` = `mid 232, lo 3_567_587_328`.)
+/// The largest amount accepted (1,000,000,000,000.00): well inside the range where a
+/// `double precision` column keeps every cent exact. (`10^12` = `mid 232, lo 3_567_587_328`.)
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
 /// Subtotal, VAT and total of a quote or an invoice.
@@ -28,6 +35,18 @@ pub struct Totals {
 /// `d` rounded to 2 decimals, half away from zero.
 pub fn round_money(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// An amount from input: `0 <= v <= MAX_AMOUNT`, rounded to 2 decimals (half away from
+/// zero); otherwise a validation error on `field`.
+pub fn parse_amount(field: &str, v: Decimal) -> Result<Decimal> {
+    if v.is_sign_negative() && !v.is_zero() {
+        return Err(Error::invalid(field, "must not be negative"));
+    }
+    if v > MAX_AMOUNT {
+        return Err(Error::invalid(field, "is too large"));
+    }
+    Ok(round_money(v))
 }
 
 /// `round(a × b, 2)`, or a validation error on `field` when the product is out of range.
@@ -55,7 +74,7 @@ pub fn to_db(d: Decimal) -> f64 {
 }
 
 /// A stored `double precision` amount as a decimal (shortest representation, so `0.1`
-/// reads back as `0.1`); non-finite values read as zero.
+/// reads back as `0.1`); non-finite values, which are never written, read as zero.
 pub fn from_db(v: f64) -> Decimal {
     Decimal::from_f64(v).unwrap_or(Decimal::ZERO)
 }

@@ -1,10 +1,17 @@
 //! Builders for test rows: each inserts a valid row with sensible defaults through the
 //! entities (so ids and timestamps come from the entity behaviour) and returns its model.
 //! Change what a test cares about on the builder; leave the rest to the defaults.
+//!
+//! The submodules create rows through the service instead (so its defaults, normalisation
+//! and audit apply) and panic when that fails: [`billy`], [`renos`].
+
+pub mod billy;
+pub mod renos;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use entity::{billy, vault};
+use entity::vault;
+use rust_decimal::Decimal;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr};
 use serde_json::json;
@@ -88,9 +95,9 @@ pub fn vector(head: &[f32]) -> Vec<f32> {
 /// A `billy.organizations` row (the API key column holds placeholder ciphertext).
 pub async fn billy_organization(
     db: &DatabaseConnection,
-) -> Result<billy::organizations::Model, DbErr> {
+) -> Result<entity::billy::organizations::Model, DbErr> {
     let n = unique();
-    billy::organizations::ActiveModel {
+    entity::billy::organizations::ActiveModel {
         name: Set(format!("Org {n}")),
         billy_api_key: Set(format!("00:00:{n:x}")),
         billy_organization_id: Set(format!("billy-org-{n}")),
@@ -105,8 +112,8 @@ pub async fn billy_organization(
 pub async fn billy_user(
     db: &DatabaseConnection,
     organization_id: Uuid,
-) -> Result<billy::users::Model, DbErr> {
-    billy::users::ActiveModel {
+) -> Result<entity::billy::users::Model, DbErr> {
+    entity::billy::users::ActiveModel {
         email: Set(format!("user{}@example.com", unique())),
         organization_id: Set(organization_id),
         metadata: Set(json!({})),
@@ -114,4 +121,10 @@ pub async fn billy_user(
     }
     .insert(db)
     .await
+}
+
+/// A decimal from its text, e.g. `dec("12.50")` (panics on bad text).
+pub fn dec(s: &str) -> Decimal {
+    s.parse()
+        .unwrap_or_else(|e| panic!("not a decimal: {s:?}: {e}"))
 }
