@@ -1,0 +1,56 @@
+//! The committed SDL (`api/schema.graphql`) is the schema the server builds: a change to the
+//! model or the GraphQL layer must come with a regenerated SDL
+//! (`cargo run -p api --bin print_sdl > api/schema.graphql`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[test]
+fn committed_sdl_matches_the_built_schema() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/schema.graphql");
+    let committed = std::fs::read_to_string(path).unwrap();
+    let built = format!("{}\n", api::graphql::sdl().unwrap());
+    assert!(
+        committed == built,
+        "api/schema.graphql is stale: run `cargo run -p api --bin print_sdl > api/schema.graphql`"
+    );
+}
+
+/// The field names of `type <name> { ... }` in `sdl`.
+fn fields_of(sdl: &str, name: &str) -> Vec<String> {
+    let head = format!("type {name} {{");
+    let body = sdl
+        .split(&head)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no type {name}"));
+    let body = &body[..body.find('}').unwrap()];
+    body.lines()
+        .filter_map(|l| l.trim().split(['(', ':']).next())
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_sdl_never_exposes_secret_or_vector_columns() {
+    let sdl = api::graphql::sdl().unwrap();
+    assert!(!sdl.contains("billyApiKey") && !sdl.contains("passwordHash"));
+    let cases = [
+        ("BillyOrganization", "billyApiKey"),
+        ("RenosUser", "passwordHash"),
+        ("FlowWebhook", "secret"),
+        ("FlowIntegration", "config"),
+        ("VaultEmbedding", "embedding"),
+    ];
+    for (ty, field) in cases {
+        let fields = fields_of(&sdl, ty);
+        assert!(fields.len() > 3, "{ty} has fields: {fields:?}");
+        assert!(
+            !fields.iter().any(|f| f == field),
+            "{ty}.{field} is exposed"
+        );
+    }
+    assert!(
+        fields_of(&sdl, "BillyOrganization")
+            .iter()
+            .any(|f| f == "apiKeyRotatedAt")
+    );
+}
