@@ -3,5 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod metrics;

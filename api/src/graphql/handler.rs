@@ -8,21 +8,44 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_graphql::{Response, ServerError, Value};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
+use axum::response::IntoResponse;
 use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
 
 use super::{RequestDb, errors, schema};
 use crate::app::AppState;
+use crate::metrics::GraphqlErrorCodes;
 
-fn failed(code: &str, message: &str) -> GraphQLResponse {
+fn failed(code: &str, message: &str) -> axum::response::Response {
     let mut err = ServerError::new(message, None);
     err.extensions
         .get_or_insert_with(Default::default)
         .set("code", code);
-    Response::from_errors(vec![err]).into()
+    respond(Response::from_errors(vec![err]))
+}
+
+/// The HTTP response, carrying the errors' codes for the metrics middleware.
+fn respond(resp: Response) -> axum::response::Response {
+    let codes = GraphqlErrorCodes(
+        resp.errors
+            .iter()
+            .map(
+                |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                    Some(Value::String(code)) => code.clone(),
+                    _ => "UNKNOWN".to_owned(),
+                },
+            )
+            .collect(),
+    );
+    let mut http = GraphQLResponse::from(resp).into_response();
+    http.extensions_mut().insert(codes);
+    http
 }
 
 /// Executes one GraphQL request.
-pub async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
+pub async fn graphql(
+    State(state): State<AppState>,
+    req: GraphQLRequest,
+) -> axum::response::Response {
     let schema = match schema() {
         Ok(s) => s,
         Err(e) => {
@@ -65,5 +88,5 @@ pub async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> Grap
         Value::from(u64::try_from(statements).unwrap_or(u64::MAX)),
     );
     errors::tag_codes(&mut resp);
-    resp.into()
+    respond(resp)
 }
