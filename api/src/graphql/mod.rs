@@ -14,6 +14,7 @@ pub mod relations;
 pub mod root;
 pub mod scalars;
 pub mod schema;
+pub mod search;
 pub mod types;
 
 use std::sync::LazyLock;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Schema, TypeRef};
 use service::read::catalog;
 
-use super::{aggregate, connection, filters, names, order, root, scalars, types};
+use super::{aggregate, connection, filters, names, order, root, scalars, search, types};
 
 /// Deepest query accepted (standard introspection fits).
 pub const MAX_DEPTH: usize = 16;
@@ -70,6 +70,17 @@ pub fn build() -> Result<Schema, String> {
         }
         per_schema.insert(t.schema.as_str(), q);
     }
+    for o in search::objects() {
+        check(o.type_name().to_owned())?;
+        builder = builder.register(o);
+    }
+    let vault = per_schema
+        .remove(search::SCHEMA)
+        .ok_or_else(|| format!("no {} tables for the search fields", search::SCHEMA))?;
+    per_schema.insert(
+        search::SCHEMA,
+        search::fields().into_iter().fold(vault, Object::field),
+    );
     let mut query = Object::new("Query");
     for (schema, obj) in per_schema {
         query = query.field(Field::new(
