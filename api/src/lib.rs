@@ -2,6 +2,7 @@
 //! build the same application.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod graphiql;
 pub mod graphql;

@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261124_000010_vault_hybrid", "vault_hybrid"),
     sql_migration!("m20261124_000011_billy_usage_totals", "billy_usage_totals"),
     sql_migration!("m20261124_000012_fk_indexes", "fk_indexes"),
+    sql_migration!("m20261124_000013_api_read_paths", "api_read_paths"),
 ];
 
 /// The schemas the migrations own; `fresh` drops them.

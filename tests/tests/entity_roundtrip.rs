@@ -558,6 +558,7 @@ async fn renos_leads(db: &DatabaseConnection) {
         score_metadata: Some(json!({"k": "renos.leads.score_metadata"})),
         created_at: ts(),
         updated_at: ts(),
+        assigned_user_id: Some(Uuid::from_u128(79)),
     };
     round_trip::<Entity>(db, model.clone(), model.id.clone()).await;
 }

@@ -46,7 +46,7 @@ pub async fn graphql(
     State(state): State<AppState>,
     req: GraphQLRequest,
 ) -> axum::response::Response {
-    let schema = match schema() {
+    let schema = match schema(true) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "graphql schema");

@@ -7,7 +7,9 @@ pub mod connection;
 pub mod errors;
 pub mod fields;
 pub mod filters;
+pub mod guard;
 pub mod handler;
+pub mod mutation;
 pub mod names;
 pub mod order;
 pub mod relations;
@@ -17,16 +19,27 @@ pub mod schema;
 pub mod search;
 pub mod types;
 
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use async_graphql::dynamic::Schema;
 use sea_orm::DatabaseTransaction;
+use service::billy::crypto::Keyring;
 use service::read::Reader;
+
+/// What resolvers need besides the request's transaction: configuration-backed services.
+#[derive(Clone, Default)]
+pub struct Services {
+    /// The Billy API-key keyring; `None` when the server has no keys configured (key
+    /// operations then fail with `INTERNAL`, logged).
+    pub keyring: Option<Arc<Keyring>>,
+}
 
 /// The request's transaction and the statements its readers ran.
 pub struct RequestDb {
-    /// The request's read-only transaction.
+    /// The request's transaction: read-only and repeatable-read for queries, read-write
+    /// and read-committed for mutations. The caller's role and tenant are set in it with
+    /// `SET LOCAL` semantics before any resolver runs.
     pub txn: DatabaseTransaction,
     /// Statements run so far.
     pub statements: AtomicUsize,
@@ -40,13 +53,19 @@ impl RequestDb {
     }
 }
 
-/// The schema, built on first use.
-pub fn schema() -> Result<Schema, String> {
-    static SCHEMA: LazyLock<Result<Schema, String>> = LazyLock::new(schema::build);
-    SCHEMA.clone()
+/// The schema, built on first use; without `introspection`, `__schema` and `__type` are
+/// refused.
+pub fn schema(introspection: bool) -> Result<Schema, String> {
+    static OPEN: LazyLock<Result<Schema, String>> = LazyLock::new(|| schema::build(true));
+    static CLOSED: LazyLock<Result<Schema, String>> = LazyLock::new(|| schema::build(false));
+    if introspection {
+        OPEN.clone()
+    } else {
+        CLOSED.clone()
+    }
 }
 
 /// The schema in SDL.
 pub fn sdl() -> Result<String, String> {
-    schema().map(|s| s.sdl())
+    schema(true).map(|s| s.sdl())
 }

@@ -82,6 +82,11 @@ pub fn schema_type(schema: &str) -> String {
     format!("{}Query", pascal(schema))
 }
 
+/// The mutation object of a schema (`RenosMutation`).
+pub fn schema_mutation_type(schema: &str) -> String {
+    format!("{}Mutation", pascal(schema))
+}
+
 /// The enum type of a text column with a closed value list (`RenosBookingStatus`).
 pub fn enum_type(t: &Table, column: &str) -> String {
     format!("{}{}", type_name(t), pascal(column))

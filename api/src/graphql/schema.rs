@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Schema, TypeRef};
 use service::read::catalog;
 
-use super::{aggregate, connection, filters, names, order, root, scalars, search, types};
+use super::{aggregate, connection, filters, mutation, names, order, root, scalars, search, types};
 
 /// Deepest query accepted (standard introspection fits).
 pub const MAX_DEPTH: usize = 16;
@@ -15,9 +15,12 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5000;
 
 /// Builds the schema; an error text when the catalog does not load or names collide.
-pub fn build() -> Result<Schema, String> {
+/// Without `introspection`, `__schema` and `__type` are refused.
+pub fn build(introspection: bool) -> Result<Schema, String> {
     let cat = catalog().map_err(|e| format!("catalog: {e}"))?;
-    let mut builder = Schema::build("Query", None, None);
+    let mutations = mutation::fields(cat);
+    let has_mutations = mutations.values().any(|f| !f.is_empty());
+    let mut builder = Schema::build("Query", has_mutations.then_some("Mutation"), None);
     let mut type_names = HashSet::new();
     let mut check = |name: String| {
         if type_names.insert(name.clone()) {
@@ -89,6 +92,26 @@ pub fn build() -> Result<Schema, String> {
             |_| FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) }),
         ));
         builder = builder.register(obj);
+    }
+    if has_mutations {
+        for ty in mutation::types(cat) {
+            builder = builder.register(ty);
+        }
+        let mut root = Object::new("Mutation");
+        for (schema, fields) in mutations.into_iter().filter(|(_, f)| !f.is_empty()) {
+            let name = names::schema_mutation_type(&schema);
+            check(name.clone())?;
+            root = root.field(Field::new(
+                names::camel(&schema),
+                TypeRef::named_nn(name.clone()),
+                |_| FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) }),
+            ));
+            builder = builder.register(fields.into_iter().fold(Object::new(name), Object::field));
+        }
+        builder = builder.register(root);
+    }
+    if !introspection {
+        builder = builder.disable_introspection();
     }
     builder
         .register(query)

@@ -111,6 +111,9 @@ pub struct Model {
     pub score_metadata: Option<Json>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    /// D18: the shared identity the lead is assigned to
+    #[sea_orm(nullable)]
+    pub assigned_user_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -134,6 +137,15 @@ pub enum Relation {
         fk_name = "leads_customer_id_fkey"
     )]
     Customer,
+    #[sea_orm(
+        belongs_to = "crate::shared::users::Entity",
+        from = "Column::AssignedUserId",
+        to = "crate::shared::users::Column::Id",
+        on_update = "Cascade",
+        on_delete = "SetNull",
+        fk_name = "leads_assigned_user_id_fkey"
+    )]
+    AssignedUser,
     #[sea_orm(has_many = "super::quotes::Entity", via_rel = "Relation::Lead")]
     Quotes,
     #[sea_orm(has_many = "super::bookings::Entity", via_rel = "Relation::Lead")]
@@ -164,6 +176,12 @@ impl Related<super::photo_documentation::Entity> for Entity {
 impl Related<super::customers::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Customer.def()
+    }
+}
+
+impl Related<crate::shared::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AssignedUser.def()
     }
 }
 

@@ -32,6 +32,11 @@ pub enum Relation {
         via_rel = "Relation::SharedUser"
     )]
     RenosUsers,
+    #[sea_orm(
+        has_many = "crate::renos::leads::Entity",
+        via_rel = "Relation::AssignedUser"
+    )]
+    RenosLeads,
     #[sea_orm(has_many = "super::audit_logs::Entity", via_rel = "Relation::User")]
     AuditLogs,
 }
@@ -45,6 +50,12 @@ impl Related<crate::billy::users::Entity> for Entity {
 impl Related<crate::renos::users::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::RenosUsers.def()
+    }
+}
+
+impl Related<crate::renos::leads::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RenosLeads.def()
     }
 }
 
