@@ -3,17 +3,35 @@
 
 use std::{fmt, io::IsTerminal, process::ExitCode};
 
+use std::sync::Arc;
+
 use api::{
-    app::{self, AppState},
-    config::Config,
+    app::{self, AppState, Limits},
+    auth::{Authenticator, jwt::JwtKeys},
+    cli,
+    config::{Cli, Command, Config},
+    graphql::Services,
     health,
 };
 use clap::Parser;
+use service::billy::crypto::Keyring;
 use service::database::{self, PoolConfig};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let config = Config::parse();
+    let cli = Cli::parse();
+    if let Some(Command::Token(args)) = &cli.command {
+        return match cli::token(args) {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("api: error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -22,7 +40,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    if let Some(Command::Key(cmd)) = &cli.command {
+        return match runtime.block_on(cli::key(cmd)) {
+            Ok(out) => {
+                println!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("api: error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match runtime.block_on(run(cli.serve)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("api: error: {err}");
@@ -57,6 +87,7 @@ enum StartupError {
         source: std::io::Error,
     },
     Serve(std::io::Error),
+    Keyring(service::Error),
 }
 
 impl fmt::Display for StartupError {
@@ -74,6 +105,11 @@ impl fmt::Display for StartupError {
             }
             Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Self::Serve(source) => write!(f, "the HTTP server failed: {source}"),
+            Self::Keyring(source) => write!(
+                f,
+                "the Billy keyring configuration is invalid ({source:?}); set \
+                 BILLY_KEYRING_CURRENT_KEY_ID and BILLY_KEYRING_KEYS correctly or unset both"
+            ),
         }
     }
 }
@@ -120,7 +156,27 @@ async fn run(config: Config) -> Result<(), StartupError> {
     let local = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(address = %local, "listening");
 
-    let router = app::router(AppState { db: db.clone() });
+    let state = AppState {
+        db: db.clone(),
+        auth: Arc::new(Authenticator::new(
+            config
+                .jwt_secret
+                .as_deref()
+                .map(|s| JwtKeys::new(s.as_bytes())),
+        )),
+        limits: Limits {
+            max_body_bytes: config.max_body_bytes,
+            statement_timeout_ms: config.statement_timeout_ms,
+            introspection: config.introspection,
+        },
+        services: Services {
+            keyring: keyring()?.map(Arc::new),
+        },
+    };
+    if config.jwt_secret.is_none() {
+        tracing::warn!("no TEKUP_JWT_SECRET: only API keys are accepted");
+    }
+    let router = app::router(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -132,6 +188,18 @@ async fn run(config: Config) -> Result<(), StartupError> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The Billy keyring from the environment; `None` when none of its variables are set.
+fn keyring() -> Result<Option<Keyring>, StartupError> {
+    let set = ["BILLY_KEYRING_CURRENT_KEY_ID", "BILLY_KEYRING_KEYS"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if !set {
+        tracing::warn!("no Billy keyring configured: Billy API-key operations are unavailable");
+        return Ok(None);
+    }
+    Keyring::from_env().map(Some).map_err(StartupError::Keyring)
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.

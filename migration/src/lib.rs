@@ -36,9 +36,13 @@ pub const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261124_000011_billy_usage_totals", "billy_usage_totals"),
     sql_migration!("m20261124_000012_fk_indexes", "fk_indexes"),
     sql_migration!("m20261124_000013_api_read_paths", "api_read_paths"),
+    sql_migration!("m20261124_000014_access", "access"),
 ];
 
-/// The schemas the migrations own; `fresh` drops them.
+/// The schema of API access control (API keys, row-level security helpers).
+pub const ACCESS_SCHEMA: &str = "access";
+
+/// The app schemas the migrations own; `fresh` drops them (and [`ACCESS_SCHEMA`]).
 pub const SCHEMAS: &[&str] = &["vault", "billy", "renos", "crm", "flow", "shared"];
 
 /// Applies, rolls back and reports the migrations.
@@ -61,7 +65,7 @@ impl MigratorTrait for Migrator {
     {
         let db = db.into_database_executor();
         let drop = format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE; \
+            "DROP SCHEMA IF EXISTS {}, {ACCESS_SCHEMA} CASCADE; \
              DROP FUNCTION IF EXISTS public.tekup_touch_updated_at(), public.tekup_touch_last_updated(); \
              DROP TABLE IF EXISTS public.seaql_migrations;",
             SCHEMAS.join(", ")

@@ -1,7 +1,7 @@
 //! A snapshot of what the migrations built, read from `pg_catalog`: one line per schema,
 //! table, column (type, nullability, default), primary key, unique constraint, check
 //! constraint, index, foreign key (with its actions), trigger and function of the six
-//! schemas. Two snapshots, or a snapshot and the model, compare as sets of lines.
+//! schemas, plus row-level security, policies, privileges and the `access` schema. Two snapshots, or a snapshot and the model, compare as sets of lines.
 
 use std::collections::BTreeSet;
 
@@ -151,6 +151,31 @@ const QUERIES: &[&str] = &[
             || pg_get_function_arguments(p.oid) || ') ' || md5(pg_get_functiondef(p.oid)) AS line
      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname IN ({SCHEMAS}) OR (n.nspname = 'public' AND p.proname LIKE 'tekup\\_%')",
+    // row-level security, policies and privileges (migration `access`)
+    "SELECT 'rls ' || n.nspname || '.' || c.relname AS line
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname IN ({SCHEMAS}) AND c.relrowsecurity",
+    "SELECT 'policy ' || schemaname || '.' || tablename || ' ' || policyname || ' ' || cmd
+            || ' ' || array_to_string(roles, ',') || ' USING ' || coalesce(qual, '-')
+            || ' CHECK ' || coalesce(with_check, '-') AS line
+     FROM pg_policies WHERE schemaname IN ({SCHEMAS})",
+    // (only what is granted to the API's group role: an owner's own entry appears once any
+    // grant was made and stays after the revoke)
+    "SELECT 'acl ' || n.nspname || '.' || c.relname || ' ' || a.acl AS line
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     CROSS JOIN LATERAL (SELECT string_agg(x::text, ',' ORDER BY x::text) AS acl
+                         FROM unnest(c.relacl) x WHERE x::text LIKE 'tekup\\_app=%') a
+     WHERE ((n.nspname IN ({SCHEMAS}, 'access') AND c.relkind IN ('r', 'p', 'S'))
+        OR (n.nspname = 'public' AND c.relname = 'seaql_migrations')) AND a.acl IS NOT NULL",
+    "SELECT 'default-acl ' || n.nspname || ' ' || d.defaclobjtype::text || ' ' || d.defaclacl::text AS line
+     FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace
+     WHERE n.nspname IN ({SCHEMAS})",
+    "SELECT 'access ' || CASE c.relkind WHEN 'i' THEN 'index ' ELSE 'table ' END || c.relname AS line
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'access' AND c.relkind IN ('r', 'i')",
+    "SELECT 'access function ' || p.proname || '(' || pg_get_function_arguments(p.oid) || ') '
+            || md5(pg_get_functiondef(p.oid)) AS line
+     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'access'",
     // extensions
     "SELECT 'extension ' || extname AS line FROM pg_extension WHERE extname IN ('vector', 'pg_trgm')",
 ];

@@ -111,6 +111,15 @@ impl Drop for TestDb {
     }
 }
 
+impl TestDb {
+    /// URL of the test database as the API's login role (`TEKUP_API_DATABASE_URL`, set by
+    /// `scripts/db env`; the owner URL when unset, and then row-level security does not bind).
+    pub fn api_url(&self) -> String {
+        let base = std::env::var("TEKUP_API_DATABASE_URL").unwrap_or_else(|_| admin_url());
+        with_database(&base, &self.name)
+    }
+}
+
 /// The server/role URL from `DATABASE_URL`.
 pub fn admin_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| {

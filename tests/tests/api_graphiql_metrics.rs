@@ -22,7 +22,7 @@ fn attribute_values(html: &str, attr: &str) -> Vec<String> {
 #[tokio::test]
 async fn graphiql_page_and_its_assets_are_served_locally() {
     let t = TestDb::new().await;
-    let app = spawn_app(t.db.clone()).await;
+    let app = spawn_app(&t).await;
 
     let res = app.client.get(app.url("/graphiql")).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -119,7 +119,7 @@ async fn post_graphql(app: &TestApp, query: &str) -> Value {
 #[tokio::test]
 async fn metrics_count_requests_latency_errors_and_pool() {
     let t = TestDb::new().await;
-    let app = spawn_app(t.db.clone()).await;
+    let app = spawn_app(&t).await;
 
     for _ in 0..2 {
         let res = app.client.get(app.url("/healthz")).send().await.unwrap();

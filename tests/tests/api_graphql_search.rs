@@ -37,7 +37,7 @@ async fn seeded() -> (TestDb, TestApp) {
     ))
     .await
     .unwrap();
-    let app = spawn_app(t.db.clone()).await;
+    let app = spawn_app(&t).await;
     (t, app)
 }
 

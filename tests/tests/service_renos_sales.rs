@@ -88,6 +88,7 @@ fn bare_lead(age: Duration) -> leads::Model {
         priority: Some(LeadPriority::Medium),
         last_scored: None,
         score_metadata: None,
+        assigned_user_id: None,
         created_at: created,
         updated_at: created,
     }

@@ -2,6 +2,8 @@
 
 use uuid::Uuid;
 
+use super::RenosOrgId;
+
 /// The roles of the API (DECISION D19).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -49,7 +51,7 @@ pub struct Principal {
     /// The Billy organisation a `user` is confined to.
     pub billy_organization_id: Option<Uuid>,
     /// The RenOS organisation a `user` is confined to.
-    pub renos_organization_id: Option<String>,
+    pub renos_organization_id: Option<RenosOrgId>,
 }
 
 impl Principal {

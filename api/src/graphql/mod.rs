@@ -13,10 +13,12 @@ pub mod mutation;
 pub mod names;
 pub mod order;
 pub mod relations;
+pub mod request;
 pub mod root;
 pub mod scalars;
 pub mod schema;
 pub mod search;
+pub mod session;
 pub mod types;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
