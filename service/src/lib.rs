@@ -18,5 +18,6 @@ pub mod renos;
 pub mod shared;
 pub mod validate;
 pub mod vault;
+pub mod write;
 
 pub use error::{Error, ErrorCode, FieldError, Result};
