@@ -78,10 +78,23 @@ fn page_html() -> &'static str {
   <body>
     <div id="graphiql">Loading GraphiQL…</div>
     <script>
+      // `/graphiql#token=<JWT or API key>` fills the Authorization header (the fragment
+      // never reaches the server, so the token is not logged); the header can be edited
+      // in the Headers pane.
+      const token = new URLSearchParams(location.hash.slice(1)).get("token");
+      const defaultHeaders = token
+        ? JSON.stringify({{ Authorization: "Bearer " + token }}, null, 2)
+        : undefined;
+      if (token) history.replaceState(null, "", location.pathname);
       const fetcher = GraphiQL.createFetcher({{ url: "/graphql" }});
       const root = ReactDOM.createRoot(document.getElementById("graphiql"));
       root.render(
-        React.createElement(GraphiQL, {{ fetcher, defaultEditorToolsVisibility: true }}),
+        React.createElement(GraphiQL, {{
+          fetcher,
+          defaultHeaders,
+          shouldPersistHeaders: true,
+          defaultEditorToolsVisibility: true,
+        }}),
       );
     </script>
   </body>
