@@ -127,7 +127,12 @@ async fn bad_credentials_are_refused_with_a_code() {
             renos_org: None,
         })
         .unwrap();
-    for bad in [forged.as_str(), expired.as_str(), "not-a-jwt", "tk_unknownkey"] {
+    for bad in [
+        forged.as_str(),
+        expired.as_str(),
+        "not-a-jwt",
+        "tk_unknownkey",
+    ] {
         let client = app.client_with_token(bad);
         let (status, body) = post(&client, &app, "{ __typename }").await;
         assert_eq!(status, 401, "{bad}: {body}");
@@ -195,7 +200,10 @@ async fn api_keys_are_stored_hashed_and_work_until_revoked() {
             "SELECT * FROM access.api_keys",
         ))
         .await;
-    assert!(direct.is_err(), "the API role must not read access.api_keys");
+    assert!(
+        direct.is_err(),
+        "the API role must not read access.api_keys"
+    );
 
     assert_eq!(api_keys::revoke(&t.db, "frontend-a").await.unwrap(), 1);
     let fresh = KeyVerifier::default();
@@ -253,8 +261,14 @@ async fn a_user_sees_only_its_tenant_even_with_crafted_queries() {
         d["renos"]["invoices"]["nodes"][0]["billyOrganization"]["users"]["totalCount"],
         2
     );
-    assert_eq!(ids(&d["renos"]["notifications"]["nodes"], "id"), set(&["n-a"]));
-    assert_eq!(d["renos"]["customers"]["totalCount"], 0, "not tenant-scoped");
+    assert_eq!(
+        ids(&d["renos"]["notifications"]["nodes"], "id"),
+        set(&["n-a"])
+    );
+    assert_eq!(
+        d["renos"]["customers"]["totalCount"], 0,
+        "not tenant-scoped"
+    );
     assert_eq!(d["renos"]["customersAggregate"][0]["count"], 0);
 
     // Staff see both tenants.
@@ -291,7 +305,13 @@ async fn no_response_contains_an_api_key_or_its_ciphertext() {
                 .await
                 .unwrap();
             let text = res.text().await.unwrap();
-            for secret in [CIPHERTEXT_A, CIPHERTEXT_B, "v2:k1", "billyApiKey\":\"", "billy_api_key"] {
+            for secret in [
+                CIPHERTEXT_A,
+                CIPHERTEXT_B,
+                "v2:k1",
+                "billyApiKey\":\"",
+                "billy_api_key",
+            ] {
                 assert!(!text.contains(secret), "{q} leaked {secret}: {text}");
             }
         }
@@ -341,14 +361,19 @@ async fn row_level_security_holds_without_the_api() {
             "UPDATE billy.users SET organization_id = '{ORG_B}' WHERE email = 'a1@a.dk'"
         )))
         .await;
-    assert!(moved.is_err(), "WITH CHECK forbids moving a row to another tenant");
+    assert!(
+        moved.is_err(),
+        "WITH CHECK forbids moving a row to another tenant"
+    );
     txn.rollback().await.unwrap();
 
     let txn = session::begin(&api_db, Kind::Mutation, &who, 5000)
         .await
         .unwrap();
     let hidden = txn
-        .execute_raw(n("UPDATE billy.users SET role = 'admin' WHERE email = 'b1@b.dk'"))
+        .execute_raw(n(
+            "UPDATE billy.users SET role = 'admin' WHERE email = 'b1@b.dk'",
+        ))
         .await
         .unwrap();
     assert_eq!(hidden.rows_affected(), 0, "B's rows cannot be updated");
@@ -363,7 +388,9 @@ async fn row_level_security_holds_without_the_api() {
     // The settings end with the transaction (SET LOCAL semantics).
     assert_eq!(count("SELECT count(*) FROM billy.users").await, 0);
     let role = api_db
-        .query_one_raw(n("SELECT coalesce(current_setting('tekup.role', true), '')"))
+        .query_one_raw(n(
+            "SELECT coalesce(current_setting('tekup.role', true), '')",
+        ))
         .await
         .unwrap()
         .unwrap()
@@ -377,7 +404,9 @@ async fn the_statement_timeout_is_set_per_request() {
     let t = TestDb::new().await;
     let api_db = connect(&t.api_url(), 1).await.unwrap();
     let who = Principal::staff(Role::Service, "t");
-    let txn = session::begin(&api_db, Kind::Query, &who, 50).await.unwrap();
+    let txn = session::begin(&api_db, Kind::Query, &who, 50)
+        .await
+        .unwrap();
     let slow = txn
         .execute_unprepared("SELECT pg_sleep(0.5)")
         .await
@@ -387,7 +416,9 @@ async fn the_statement_timeout_is_set_per_request() {
     assert!(slow.contains("statement timeout"), "{slow}");
     txn.rollback().await.unwrap();
     let txn = api_db.begin().await.unwrap();
-    txn.execute_unprepared("SELECT pg_sleep(0.1)").await.unwrap();
+    txn.execute_unprepared("SELECT pg_sleep(0.1)")
+        .await
+        .unwrap();
     txn.commit().await.unwrap();
 }
 
@@ -458,7 +489,10 @@ async fn limits_body_size_get_mutations_and_introspection() {
     let (status, body) = post(&app.client, &app, "{ __schema { types { name } } }").await;
     assert_eq!(status, 200);
     assert!(body["errors"].is_array(), "{body}");
-    assert!(body.get("data").is_none_or(|d| d.get("__schema").is_none_or(Value::is_null)));
+    assert!(
+        body.get("data")
+            .is_none_or(|d| d.get("__schema").is_none_or(Value::is_null))
+    );
 
     let res = app
         .client
