@@ -332,14 +332,14 @@ async fn limits_and_errors_have_codes() {
 #[tokio::test]
 async fn the_documented_examples_run() {
     let (_t, app) = seeded().await;
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/graphql.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let examples: Vec<&str> = doc
         .split("```graphql")
         .skip(1)
         .filter_map(|s| s.split("```").next())
         .collect();
-    assert_eq!(examples.len(), 1);
+    assert!(!examples.is_empty(), "no graphql block in the README");
     let queries: Vec<String> = examples[0]
         .split("\n\n")
         .map(|q| {
