@@ -42,6 +42,7 @@ fn result_type(t: &Table, f: AggregateFn, c: &Column) -> TypeRef {
     TypeRef::named(match (f, c.kind) {
         (AggregateFn::Sum | AggregateFn::Avg, ColumnKind::Numeric) => TypeRef::STRING.to_owned(),
         (AggregateFn::Avg, _) | (AggregateFn::Sum, ColumnKind::Float) => TypeRef::FLOAT.to_owned(),
+        (AggregateFn::Sum, ColumnKind::BigInt) => scalars::BIGINT.to_owned(),
         (AggregateFn::Sum, _) => TypeRef::INT.to_owned(),
         _ => scalars::base_type(t, c),
     })
@@ -49,7 +50,9 @@ fn result_type(t: &Table, f: AggregateFn, c: &Column) -> TypeRef {
 
 fn part_field(t: &Table, f: AggregateFn, fname: &str, c: &'static Column) -> Field {
     let key = format!("{fname}_{}", c.name);
-    let enum_like = matches!(f, AggregateFn::Min | AggregateFn::Max);
+    // Min/max are column values (enums, BigInt); a bigint sum is a BigInt too.
+    let enum_like = matches!(f, AggregateFn::Min | AggregateFn::Max)
+        || (f == AggregateFn::Sum && c.kind == ColumnKind::BigInt);
     Field::new(names::camel(&c.name), result_type(t, f, c), move |ctx| {
         let key = key.clone();
         FieldFuture::new(async move {

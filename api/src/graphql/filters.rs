@@ -56,6 +56,7 @@ pub fn comparisons() -> Vec<InputObject> {
     vec![
         comparison("StringComparison", TypeRef::STRING, true, true, false),
         comparison("IntComparison", TypeRef::INT, true, false, false),
+        comparison("BigIntComparison", scalars::BIGINT, true, false, false),
         comparison("FloatComparison", TypeRef::FLOAT, true, false, false),
         comparison("BooleanComparison", TypeRef::BOOLEAN, false, false, false),
         comparison("JSONComparison", scalars::JSON, false, false, false),

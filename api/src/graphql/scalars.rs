@@ -1,6 +1,7 @@
 //! Column kinds as GraphQL types, and stored JSON values as GraphQL values.
 //! `text`/`uuid`/`numeric`/timestamps/dates/times are `String` (numeric as exact text,
-//! timestamps ISO 8601 with offset), integers `Int`, `double precision` `Float`, `boolean`
+//! timestamps ISO 8601 with offset), `smallint`/`integer` `Int`, `bigint` the `BigInt`
+//! scalar (a string of digits: GraphQL `Int` is 32-bit), `double precision` `Float`, `boolean`
 //! `Boolean`, `jsonb` the `JSON` scalar, `text[]` `[String!]`, and text columns with a
 //! closed value list an enum per column.
 
@@ -14,9 +15,36 @@ use super::names;
 /// The `JSON` scalar (any JSON value).
 pub const JSON: &str = "JSON";
 
+/// The `BigInt` scalar (`bigint` columns): a 64-bit integer, serialised as a string of
+/// digits; input as such a string or as an integer.
+pub const BIGINT: &str = "BigInt";
+
+/// Whether `v` is a `BigInt` input: an integer, or a string of an optional `-` and digits,
+/// within the 64-bit range.
+pub fn is_bigint(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_i64(),
+        Value::String(s) => {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && s.parse::<i64>().is_ok()
+        }
+        _ => false,
+    }
+}
+
 /// The custom scalars of the schema.
 pub fn scalars() -> Vec<Scalar> {
-    vec![Scalar::new(JSON).description("Any JSON value (jsonb columns, aggregate groups).")]
+    vec![
+        Scalar::new(JSON).description("Any JSON value (jsonb columns, aggregate groups)."),
+        Scalar::new(BIGINT)
+            .description(
+                "A 64-bit integer (bigint columns), serialised as a string of digits \
+                 (GraphQL Int is 32-bit); input as such a string or as an integer.",
+            )
+            .validator(is_bigint),
+    ]
 }
 
 /// The named GraphQL type of a column's values (no list, no non-null).
@@ -25,7 +53,8 @@ pub fn base_type(t: &Table, c: &Column) -> String {
         return names::enum_type(t, &c.name);
     }
     match c.kind {
-        ColumnKind::SmallInt | ColumnKind::Integer | ColumnKind::BigInt => TypeRef::INT,
+        ColumnKind::SmallInt | ColumnKind::Integer => TypeRef::INT,
+        ColumnKind::BigInt => BIGINT,
         ColumnKind::Float => TypeRef::FLOAT,
         ColumnKind::Boolean => TypeRef::BOOLEAN,
         ColumnKind::Jsonb => JSON,
@@ -55,6 +84,7 @@ pub fn to_gql(c: &Column, v: &Json) -> Option<Value> {
     match v {
         Json::Null => None,
         Json::String(s) if is_enum(c) => Some(Value::Enum(Name::new(names::screaming(s)))),
+        Json::Number(n) if c.kind == ColumnKind::BigInt => Some(Value::String(n.to_string())),
         other => Value::from_json(other.clone()).ok(),
     }
 }
@@ -72,5 +102,34 @@ pub fn from_input(c: &Column, v: &Json) -> Json {
             Json::Array(items.iter().map(|i| from_input(c, i)).collect())
         }
         _ => v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bigint_input_is_an_integer_or_a_string_of_digits() {
+        for ok in [
+            Value::from(5),
+            Value::from(-5_000_000_000_i64),
+            Value::from("5000000000"),
+            Value::from("-9223372036854775808"),
+        ] {
+            assert!(is_bigint(&ok), "{ok}");
+        }
+        for bad in [
+            Value::from("9223372036854775808"),
+            Value::from("+5"),
+            Value::from("1e3"),
+            Value::from(""),
+            Value::from("-"),
+            Value::from(1.5),
+            Value::from(true),
+            Value::Null,
+        ] {
+            assert!(!is_bigint(&bad), "{bad}");
+        }
     }
 }

@@ -235,27 +235,37 @@ async fn returning_one<C: ConnectionTrait>(
 /// still points at (the shared mapping knows only `foreign_key_violation`).
 const RESTRICT_VIOLATION: &str = "23001";
 
+/// SQLSTATE `insufficient_privilege`: among others, a row-level security policy refused
+/// the new row (a tenant writing another tenant's row).
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
 /// A database error as a service error: [`Error`]'s SQLSTATE mapping, plus
-/// `restrict_violation` as the validation error a `NO ACTION` key gives.
+/// `restrict_violation` as the validation error a `NO ACTION` key gives and
+/// `insufficient_privilege` (row-level security) as [`Error::Forbidden`].
 fn db_error(err: DbErr) -> Error {
-    let restrict = match &err {
+    let (code, constraint) = match &err {
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
             match e.as_ref() {
-                sqlx::Error::Database(d) if d.code().as_deref() == Some(RESTRICT_VIOLATION) => {
-                    Some(d.constraint().unwrap_or("").to_owned())
-                }
-                _ => None,
+                sqlx::Error::Database(d) => (
+                    d.code().map(|c| c.into_owned()),
+                    d.constraint().unwrap_or("").to_owned(),
+                ),
+                _ => (None, String::new()),
             }
         }
-        _ => None,
+        _ => (None, String::new()),
     };
-    match restrict {
-        Some(constraint) => Error::Validation {
+    match code.as_deref() {
+        Some(INSUFFICIENT_PRIVILEGE) => {
+            tracing::info!(error = %err, "write refused by the database");
+            Error::Forbidden
+        }
+        Some(RESTRICT_VIOLATION) => Error::Validation {
             fields: vec![FieldError::new(
                 constraint.strip_suffix("_fkey").unwrap_or(&constraint),
                 "refers to a row that does not exist, or is still referenced",
             )],
         },
-        None => Error::from(err),
+        _ => Error::from(err),
     }
 }
