@@ -11,7 +11,14 @@ use crate::auth::{RenosOrgId, Role};
 /// Without a subcommand it serves HTTP. Every option can also be given through the
 /// environment variable shown next to it.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "api", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "api",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -118,9 +125,10 @@ pub struct Config {
     #[arg(long, env = "TEKUP_API_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// PostgreSQL connection URL, e.g. postgres://user:password@host:5432/tekup.
+    /// PostgreSQL connection URL, e.g. postgres://user:password@host:5432/tekup (required to
+    /// serve; the API's login role, not the owner).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: Option<String>,
 
     /// Maximum number of pooled database connections.
     #[arg(
@@ -157,7 +165,7 @@ pub struct Config {
 impl Config {
     /// The database URL with its password replaced by `***`, safe to log or print.
     pub fn redacted_database_url(&self) -> String {
-        redact_url_password(&self.database_url)
+        redact_url_password(self.database_url.as_deref().unwrap_or_default())
     }
 }
 

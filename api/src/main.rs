@@ -88,6 +88,7 @@ enum StartupError {
     },
     Serve(std::io::Error),
     Keyring(service::Error),
+    NoDatabase,
 }
 
 impl fmt::Display for StartupError {
@@ -105,6 +106,7 @@ impl fmt::Display for StartupError {
             }
             Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Self::Serve(source) => write!(f, "the HTTP server failed: {source}"),
+            Self::NoDatabase => write!(f, "no database: set DATABASE_URL or pass --database-url"),
             Self::Keyring(source) => write!(
                 f,
                 "the Billy keyring configuration is invalid ({source:?}); set \
@@ -123,7 +125,10 @@ async fn run(config: Config) -> Result<(), StartupError> {
         max_connections: config.pool_size,
         ..PoolConfig::default()
     };
-    let db = database::connect(&config.database_url, &pool)
+    let Some(database_url) = config.database_url.as_deref() else {
+        return Err(StartupError::NoDatabase);
+    };
+    let db = database::connect(database_url, &pool)
         .await
         .map_err(|source| StartupError::Connect {
             url: url.clone(),

@@ -133,6 +133,9 @@ const CHECK_VIOLATION: &str = "23514";
 const INVALID_TEXT_REPRESENTATION: &str = "22P02";
 const NUMERIC_OUT_OF_RANGE: &str = "22003";
 const STRING_TOO_LONG: &str = "22001";
+const RESTRICT_VIOLATION: &str = "23001";
+/// Also what row-level security raises when a row fails a policy's WITH CHECK.
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
@@ -157,7 +160,7 @@ impl From<DbErr> for Error {
         let constraint = db.constraint().unwrap_or("").to_owned();
         match code.as_ref() {
             UNIQUE_VIOLATION => Self::conflict(format!("already exists ({constraint})")),
-            FOREIGN_KEY_VIOLATION => Self::Validation {
+            FOREIGN_KEY_VIOLATION | RESTRICT_VIOLATION => Self::Validation {
                 fields: vec![FieldError::new(
                     constraint_field(&constraint, "_fkey"),
                     "refers to a row that does not exist, or is still referenced",
@@ -170,6 +173,7 @@ impl From<DbErr> for Error {
                 )],
             },
             NOT_NULL_VIOLATION => Self::invalid("input", "a required value is missing"),
+            INSUFFICIENT_PRIVILEGE => Self::Forbidden,
             INVALID_TEXT_REPRESENTATION | NUMERIC_OUT_OF_RANGE | STRING_TOO_LONG => {
                 Self::invalid("input", "a value has the wrong format or size")
             }

@@ -30,14 +30,14 @@ mod model;
 pub use input::writable;
 pub use model::{IdStrategy, TableInfo, info};
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, sqlx};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use serde_json::{Map, Value as Json};
 
 use crate::read::catalog::quote_ident;
 use crate::read::sql::{Built, Params};
 use crate::read::{Table, catalog, exec, select};
 use crate::validate::Problems;
-use crate::{Error, FieldError, Result};
+use crate::{Error, Result};
 
 use input::Bound;
 
@@ -231,41 +231,8 @@ async fn returning_one<C: ConnectionTrait>(
     exec::json(row, "row")?.ok_or_else(|| Error::internal(&"write returned no row value"))
 }
 
-/// SQLSTATE `restrict_violation`: deleting a row an `ON DELETE RESTRICT` foreign key
-/// still points at (the shared mapping knows only `foreign_key_violation`).
-const RESTRICT_VIOLATION: &str = "23001";
-
-/// SQLSTATE `insufficient_privilege`: among others, a row-level security policy refused
-/// the new row (a tenant writing another tenant's row).
-const INSUFFICIENT_PRIVILEGE: &str = "42501";
-
-/// A database error as a service error: [`Error`]'s SQLSTATE mapping, plus
-/// `restrict_violation` as the validation error a `NO ACTION` key gives and
-/// `insufficient_privilege` (row-level security) as [`Error::Forbidden`].
+/// A database error as a service error ([`Error`]'s SQLSTATE mapping: a row-level
+/// security refusal is [`Error::Forbidden`], a RESTRICT key a validation error).
 fn db_error(err: DbErr) -> Error {
-    let (code, constraint) = match &err {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            match e.as_ref() {
-                sqlx::Error::Database(d) => (
-                    d.code().map(|c| c.into_owned()),
-                    d.constraint().unwrap_or("").to_owned(),
-                ),
-                _ => (None, String::new()),
-            }
-        }
-        _ => (None, String::new()),
-    };
-    match code.as_deref() {
-        Some(INSUFFICIENT_PRIVILEGE) => {
-            tracing::info!(error = %err, "write refused by the database");
-            Error::Forbidden
-        }
-        Some(RESTRICT_VIOLATION) => Error::Validation {
-            fields: vec![FieldError::new(
-                constraint.strip_suffix("_fkey").unwrap_or(&constraint),
-                "refers to a row that does not exist, or is still referenced",
-            )],
-        },
-        _ => Error::from(err),
-    }
+    Error::from(err)
 }
