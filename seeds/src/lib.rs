@@ -1,7 +1,9 @@
-//! Deterministic seed data (issue 6). Writes through [`service`] only.
+//! Deterministic seed data (issue 6). Writes through [`service`] only, except [`bench`]
+//! (bulk SQL for the API benchmark).
 
 pub use service as _service;
 
+pub mod bench;
 pub mod checksum;
 pub mod legacy;
 pub mod ops;
