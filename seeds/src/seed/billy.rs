@@ -66,8 +66,34 @@ pub async fn organizations(s: &mut Seeder<'_>, c: &Counts, keyring: &Keyring) ->
                 [Value::from(id.to_string()), Value::from(created.id.to_string())],
             )
             .await?;
+            exec(
+                txn,
+                "UPDATE shared.audit_logs SET resource_id = $1, \
+                 metadata = jsonb_set(metadata, '{organization_id}', to_jsonb($1::text)) \
+                 WHERE resource_type = 'billy.organizations' AND resource_id = $2",
+                [Value::from(id.to_string()), Value::from(created.id.to_string())],
+            )
+            .await?;
             // The ciphertext is bound to the organisation id: seal it again under the new id.
             replace_api_key(txn, keyring, id, key(), None).await?;
+            // Fixed ids for the two Billy audit rows, and for the shared mirror's reference.
+            for (k, tool) in ["create_organization", "replace_api_key"].into_iter().enumerate() {
+                exec(
+                    txn,
+                    "WITH b AS (UPDATE billy.audit_logs a SET id = $1 FROM billy.audit_logs o \
+                       WHERE a.id = o.id AND o.organization_id = $2 AND o.tool_name = $3 \
+                       RETURNING o.id AS old) \
+                     UPDATE shared.audit_logs s SET metadata = \
+                       jsonb_set(s.metadata, '{billy_audit_log_id}', to_jsonb($1::text)) \
+                     FROM b WHERE s.metadata->>'billy_audit_log_id' = b.old::text",
+                    [
+                        Value::from(uuid("baudit", u * 10 + k as u64)),
+                        Value::from(id),
+                        Value::from(tool.to_owned()),
+                    ],
+                )
+                .await?;
+            }
             exec(
                 txn,
                 "UPDATE billy.organizations SET updated_at = created_at WHERE id = $1",
