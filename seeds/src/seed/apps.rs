@@ -195,7 +195,11 @@ pub async fn parties(
 /// Execution `e`: (status, duration ms), the same for the workflow's counters.
 fn outcome(seed: u64, e: u64) -> (&'static str, i64) {
     let mut r = Rng::row(seed, "exec", e);
-    let status = if r.chance(0.15) { "failed" } else { "completed" };
+    let status = if r.chance(0.15) {
+        "failed"
+    } else {
+        "completed"
+    };
     (status, r.range(200, 20_000))
 }
 
@@ -242,26 +246,31 @@ pub async fn workflows(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
 
 pub async fn executions(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
     let seed = s.seed;
-    s.table("flow.executions", Key::Text("id"), c.workflows() * 10, |e| {
-        let (status, ms) = outcome(seed, e);
-        let mut r = Rng::row(seed, "exec.t", e);
-        let started = at_minutes(-60 * DAY + r.range(0, 59 * DAY));
-        let done = started + Duration::milliseconds(ms);
-        let failed = status == "failed";
-        Some(Row {
-            key: text_id("exec", e),
-            values: cols(json!({
-                "id": text_id("exec", e), "workflow_id": text_id("wf", e / 10),
-                "status": status, "input": { "lead_id": text_id("lead", e) },
-                "output": (!failed).then(|| json!({ "sent": true })),
-                "error": failed.then_some("SMTP timeout"),
-                "completed_steps": if failed { vec!["n1"] } else { vec!["n1", "n2"] },
-                "failed_step": failed.then_some("n2"),
-                "started_at": ts(started), "completed_at": ts(done), "duration_ms": ms,
-                "triggered_by": r.pick(&["event", "schedule", "manual"]),
-            })),
-        })
-    })
+    s.table(
+        "flow.executions",
+        Key::Text("id"),
+        c.workflows() * 10,
+        |e| {
+            let (status, ms) = outcome(seed, e);
+            let mut r = Rng::row(seed, "exec.t", e);
+            let started = at_minutes(-60 * DAY + r.range(0, 59 * DAY));
+            let done = started + Duration::milliseconds(ms);
+            let failed = status == "failed";
+            Some(Row {
+                key: text_id("exec", e),
+                values: cols(json!({
+                    "id": text_id("exec", e), "workflow_id": text_id("wf", e / 10),
+                    "status": status, "input": { "lead_id": text_id("lead", e) },
+                    "output": (!failed).then(|| json!({ "sent": true })),
+                    "error": failed.then_some("SMTP timeout"),
+                    "completed_steps": if failed { vec!["n1"] } else { vec!["n1", "n2"] },
+                    "failed_step": failed.then_some("n2"),
+                    "started_at": ts(started), "completed_at": ts(done), "duration_ms": ms,
+                    "triggered_by": r.pick(&["event", "schedule", "manual"]),
+                })),
+            })
+        },
+    )
     .await?;
     Ok(())
 }
@@ -277,7 +286,12 @@ fn embedding(seed: u64, d: u64) -> Vec<f64> {
     let v: Vec<f64> = (0..service::vault::DIMENSIONS)
         .map(|_| base.normal() + 0.7 * own.normal())
         .collect();
-    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+    let norm = v
+        .iter()
+        .map(|x| x * x)
+        .sum::<f64>()
+        .sqrt()
+        .max(f64::MIN_POSITIVE);
     v.into_iter().map(|x| x / norm).collect()
 }
 
@@ -383,7 +397,11 @@ pub async fn documents(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
                 txn,
                 "UPDATE vault.sync_status SET id = $1, last_sync_at = $2, created_at = $2, \
                  updated_at = $2 WHERE source = 'github' AND repository = $3",
-                [Value::from(uuid("sync", *repo)), Value::from(t), Value::from(repository)],
+                [
+                    Value::from(uuid("sync", *repo)),
+                    Value::from(t),
+                    Value::from(repository),
+                ],
             )
             .await?;
             Ok::<(), OpsError>(())

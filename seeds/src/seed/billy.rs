@@ -122,7 +122,7 @@ pub async fn users(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<Vec<u64>> {
             key: id.clone(),
             values: cols(json!({
                 "id": id, "email": p.email, "organization_id": uuid("org", i / 10).to_string(),
-                "role": if i % 10 == 0 { "admin" } else { "user" }, "created_at": ts(t),
+                "role": if i.is_multiple_of(10) { "admin" } else { "user" }, "created_at": ts(t),
                 "metadata": { "seed": true },
             })),
         })
@@ -238,10 +238,9 @@ pub async fn cache(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
             )
             .await?;
             if *kind == CacheKind::Customers {
-                let party = service::links::parties::upsert_party_from_billy_contact(
-                    txn, org, &billy_id,
-                )
-                .await?;
+                let party =
+                    service::links::parties::upsert_party_from_billy_contact(txn, org, &billy_id)
+                        .await?;
                 super::apps::settle_party(
                     txn,
                     party.id,
@@ -249,7 +248,7 @@ pub async fn cache(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
                     uuid("party-billy", cust),
                     cached_at,
                 )
-                    .await?;
+                .await?;
             }
             Ok::<(), OpsError>(())
         },
@@ -283,7 +282,12 @@ pub async fn usage(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
         &items,
         async |txn: &DatabaseTransaction, (u, d, h): &(u64, u64, u64)| {
             let mut r = Rng::row(seed, "usage", u * 1000 + d * 24 + h);
-            let tool = *r.pick(&["list_invoices", "get_invoice", "create_invoice", "list_customers"]);
+            let tool = *r.pick(&[
+                "list_invoices",
+                "get_invoice",
+                "create_invoice",
+                "list_customers",
+            ]);
             let at = epoch() - Duration::days(*d as i64) + Duration::hours(*h as i64);
             let org = uuid("org", *u);
             for call in 0..r.range(1, 5) {

@@ -13,10 +13,18 @@ pub const SCHEMAS: &[&str] = &["billy", "crm", "flow", "renos", "shared", "vault
 pub const VOLATILE: &[(&str, &str, &[&str])] = &[
     ("shared", "audit_logs", &["id", "created_at"]),
     ("billy", "audit_logs", &["id", "created_at"]),
-    ("billy", "organizations", &["billy_api_key", "api_key_rotated_at"]),
+    (
+        "billy",
+        "organizations",
+        &["billy_api_key", "api_key_rotated_at"],
+    ),
 ];
 
-async fn columns<C: ConnectionTrait>(db: &C, schema: &str, table: &str) -> Result<Vec<String>, DbErr> {
+async fn columns<C: ConnectionTrait>(
+    db: &C,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<String>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

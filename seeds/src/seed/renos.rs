@@ -52,7 +52,9 @@ pub async fn renos_users(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<Vec<u64>> 
     use entity::renos::users::UserRole;
     use service::renos::users::{NewRenosUser, create_user};
     let seed = s.seed;
-    let all: Vec<u64> = (0..c.shared_users()).filter(|i| has_renos_user(*i)).collect();
+    let all: Vec<u64> = (0..c.shared_users())
+        .filter(|i| has_renos_user(*i))
+        .collect();
     let keys: Vec<String> = all.iter().map(|i| text_id("ruser", *i)).collect();
     let have = Seeder::existing(&s.ctx.db, "renos.users", Key::Text("id"), &keys).await?;
     let todo: Vec<u64> = all
@@ -74,7 +76,7 @@ pub async fn renos_users(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<Vec<u64>> 
                     phone: Some(p.phone.clone()),
                     // Not a hash of any password: seeded accounts cannot sign in.
                     password_hash: "$seed$no-password-can-match-this".to_owned(),
-                    role: Some(if i % 10 == 0 {
+                    role: Some(if i.is_multiple_of(10) {
                         UserRole::Admin
                     } else {
                         UserRole::Employee
@@ -86,7 +88,11 @@ pub async fn renos_users(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<Vec<u64>> 
             exec(
                 txn,
                 "UPDATE renos.users SET id = $1, created_at = $2, updated_at = $2 WHERE id = $3",
-                [Value::from(id.clone()), Value::from(t), Value::from(made.id.clone())],
+                [
+                    Value::from(id.clone()),
+                    Value::from(t),
+                    Value::from(made.id.clone()),
+                ],
             )
             .await?;
             exec(
@@ -116,7 +122,7 @@ pub struct Customer {
 pub fn customer(seed: u64, i: u64) -> Customer {
     let mut r = Rng::row(seed, "cust", i);
     let person = person(&mut r, "c", i, None);
-    let company = (i % 5 == 0).then(|| company(&mut r));
+    let company = (i.is_multiple_of(5)).then(|| company(&mut r));
     Customer {
         person,
         company,
@@ -229,7 +235,7 @@ fn cents(c: i64) -> f64 {
 pub async fn quotes(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
     let seed = s.seed;
     s.table("renos.quotes", Key::Text("id"), c.leads(), |i| {
-        if i % 5 != 0 {
+        if !i.is_multiple_of(5) {
             return None;
         }
         let mut r = Rng::row(seed, "quote", i);
@@ -268,7 +274,7 @@ fn slot(seed: u64, i: u64) -> Slot {
     Slot {
         scheduled,
         duration: *r.pick(&[120i64, 180, 240]),
-        timed: i % 4 == 0 && scheduled < -DAY,
+        timed: i.is_multiple_of(4) && scheduled < -DAY,
     }
 }
 
@@ -328,7 +334,7 @@ pub async fn bookings(s: &mut Seeder<'_>, c: &Counts) -> OpsResult<()> {
 pub async fn invoices(s: &mut Seeder<'_>, c: &Counts, billy_orgs: u64) -> OpsResult<()> {
     let seed = s.seed;
     let make = |i: u64| -> OpsResult<Option<(Row, Vec<Row>)>> {
-        if i % 20 != 0 {
+        if !i.is_multiple_of(20) {
             return Ok(None);
         }
         let cu = customer(seed, i / 20);

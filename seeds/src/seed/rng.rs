@@ -57,11 +57,7 @@ impl Rng {
 
     /// Uniform in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next_u64() % n
-        }
+        if n == 0 { 0 } else { self.next_u64() % n }
     }
 
     /// Uniform in `lo..=hi`.
@@ -122,9 +118,18 @@ mod tests {
     fn rows_are_reproducible_and_distinct() {
         let a: Vec<u64> = (0..4).map(|_| Rng::row(1, "x", 7).next_u64()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(Rng::row(1, "x", 7).next_u64(), Rng::row(2, "x", 7).next_u64());
-        assert_ne!(Rng::row(1, "x", 7).next_u64(), Rng::row(1, "y", 7).next_u64());
-        assert_ne!(Rng::row(1, "x", 7).next_u64(), Rng::row(1, "x", 8).next_u64());
+        assert_ne!(
+            Rng::row(1, "x", 7).next_u64(),
+            Rng::row(2, "x", 7).next_u64()
+        );
+        assert_ne!(
+            Rng::row(1, "x", 7).next_u64(),
+            Rng::row(1, "y", 7).next_u64()
+        );
+        assert_ne!(
+            Rng::row(1, "x", 7).next_u64(),
+            Rng::row(1, "x", 8).next_u64()
+        );
         let u = uuid("user", 3);
         assert_eq!(u.get_version_num(), 4);
         assert_eq!(u, uuid("user", 3));

@@ -154,12 +154,10 @@ impl<'a> Seeder<'a> {
         for chunk in items.chunks(BATCH) {
             let txn = self.ctx.db.begin().await?;
             for item in chunk {
-                f(&txn, item)
-                    .await
-                    .map_err(|e| match e {
-                        OpsError::Service(e) => row_error(label, "", e),
-                        e => OpsError::Invalid(format!("{label}: {e}")),
-                    })?;
+                f(&txn, item).await.map_err(|e| match e {
+                    OpsError::Service(e) => row_error(label, "", e),
+                    e => OpsError::Invalid(format!("{label}: {e}")),
+                })?;
             }
             txn.commit().await?;
             step.advance(chunk.len() as u64);
