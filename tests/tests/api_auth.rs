@@ -465,7 +465,7 @@ async fn policies_cover_every_table_and_match_the_tenancy_list() {
             };
             (
                 format!("{s}.{n}"),
-                format!("(access.is_staff() OR ({c} = access.{f}()))"),
+                format!("(( SELECT access.is_staff() AS is_staff) OR ({c} = ( SELECT access.{f}() AS {f})))"),
             )
         })
         .collect();

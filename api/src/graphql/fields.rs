@@ -1,5 +1,6 @@
 //! Field resolvers over row objects: every object below the root resolvers is a JSON
-//! value (`FieldValue::owned_any(serde_json::Value)`) that its fields read from.
+//! value that its fields read from. Objects and lists below a row are handed down by
+//! reference (`FieldValue::borrowed_any`): a response never copies a subtree.
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, ResolverContext, TypeRef};
@@ -36,7 +37,7 @@ pub fn object(name: &str, ty: TypeRef, key: &str) -> Field {
             Ok(if v.is_null() {
                 None
             } else {
-                Some(FieldValue::owned_any(v.clone()))
+                Some(FieldValue::borrowed_any(v))
             })
         })
     })
@@ -48,9 +49,12 @@ pub fn list(name: &str, ty: TypeRef, key: &str) -> Field {
     Field::new(name, ty, move |ctx| {
         let key = key.clone();
         FieldFuture::new(async move {
-            let items = parent(&ctx)?[&key].as_array().cloned().unwrap_or_default();
+            let items = parent(&ctx)?[&key]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             Ok(Some(FieldValue::list(
-                items.into_iter().map(FieldValue::owned_any),
+                items.iter().map(|i| FieldValue::borrowed_any(i)),
             )))
         })
     })
@@ -60,6 +64,6 @@ pub fn list(name: &str, ty: TypeRef, key: &str) -> Field {
 /// `sum`).
 pub fn itself(name: &str, ty: TypeRef) -> Field {
     Field::new(name, ty, move |ctx| {
-        FieldFuture::new(async move { Ok(Some(FieldValue::owned_any(parent(&ctx)?.clone()))) })
+        FieldFuture::new(async move { Ok(Some(FieldValue::borrowed_any(parent(&ctx)?))) })
     })
 }

@@ -39,6 +39,8 @@ struct RelSel {
     order: Vec<OrderBy>,
     offset: i64,
     limit: Option<i64>,
+    /// `totalCount` is selected (has-many): count each parent's children.
+    count: bool,
     node: NodeSel,
 }
 
@@ -88,7 +90,9 @@ impl NodeSel {
                     continue;
                 };
                 let key = stash_key(&sub);
+                let wants_count = sub.selection_set().any(|s| s.name() == "totalCount");
                 if let Some(&i) = seen.get(&key) {
+                    sel.rels[i].count |= wants_count;
                     groups[i].push(sub);
                     continue;
                 }
@@ -105,6 +109,7 @@ impl NodeSel {
                     order: order::parse(target, &args["orderBy"])?,
                     offset: args["offset"].as_i64().unwrap_or(0),
                     limit: args["limit"].as_i64(),
+                    count: wants_count,
                     node: NodeSel::default(),
                 });
             }
@@ -162,20 +167,21 @@ pub fn preload<'a>(
                         order: rel.order.clone(),
                         offset: rel.offset,
                         limit: rel.limit,
+                        skip_total: !rel.count,
                     })
                     .await?;
                 let mut flat = Vec::new();
                 let mut ranges = Vec::new();
                 for (k, page) in pages {
-                    let start = flat.len();
+                    ranges.push((k, page.rows.len(), page.total_count));
                     flat.extend(page.rows);
-                    ranges.push((k, start, flat.len(), page.total_count));
                 }
                 preload(reader, rel.target, &mut flat, &rel.node).await?;
+                let mut rows_in_order = flat.into_iter();
                 ranges
                     .into_iter()
-                    .map(|(k, s, e, total)| {
-                        let nodes = flat.get(s..e).map(<[Json]>::to_vec).unwrap_or_default();
+                    .map(|(k, n, total)| {
+                        let nodes: Vec<Json> = rows_in_order.by_ref().take(n).collect();
                         (k, json!({ "totalCount": total, "nodes": nodes }))
                     })
                     .collect()
@@ -197,12 +203,30 @@ pub fn preload<'a>(
             } else {
                 Json::Null
             };
+            // Each value moves into the last row that refers to it; only a value shared by
+            // several rows (a belongs-to target) is copied.
+            let mut values = values;
+            let mut uses: HashMap<String, usize> = HashMap::new();
+            for r in rows.iter() {
+                if !r[&from.name].is_null() {
+                    *uses.entry(key_text(from, &r[&from.name])).or_default() += 1;
+                }
+            }
             for r in rows.iter_mut() {
-                let k = key_text(from, &r[&from.name]);
                 let v = if r[&from.name].is_null() {
                     empty.clone()
                 } else {
-                    values.get(&k).cloned().unwrap_or_else(|| empty.clone())
+                    let k = key_text(from, &r[&from.name]);
+                    let left = uses.get_mut(&k).map(|n| {
+                        *n -= 1;
+                        *n
+                    });
+                    let found = if left == Some(0) {
+                        values.remove(&k)
+                    } else {
+                        values.get(&k).cloned()
+                    };
+                    found.unwrap_or_else(|| empty.clone())
                 };
                 if let Json::Object(m) = r {
                     m.insert(rel.key.clone(), v);

@@ -59,7 +59,7 @@ fn relation_field(name: String, ty: TypeRef) -> Field {
             Ok(if v.is_null() {
                 None
             } else {
-                Some(FieldValue::owned_any(v.clone()))
+                Some(FieldValue::borrowed_any(v))
             })
         })
     })

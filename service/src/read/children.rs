@@ -1,6 +1,8 @@
 //! Nested lists, batched: the children of many parents through a has-many (or has-one)
-//! relation in ONE statement, each parent's list filtered, ordered and paginated in SQL
-//! by window functions partitioned by the foreign key.
+//! relation in ONE statement, each parent's list filtered, ordered and paginated in SQL:
+//! a LATERAL subquery per parent key with its own ORDER BY / LIMIT / OFFSET (an index on
+//! the foreign key and the order columns reads exactly the page), and, when asked for, a
+//! LATERAL count per parent.
 
 use std::collections::HashMap;
 
@@ -37,6 +39,9 @@ pub struct ChildrenQuery {
     pub offset: i64,
     /// Children per parent (default 50, at most 1000).
     pub limit: Option<i64>,
+    /// Do not count each parent's matching children (`ChildPage::total_count` is then 0);
+    /// `has_next_page` stays exact.
+    pub skip_total: bool,
 }
 
 /// One parent's page of children.
@@ -60,12 +65,14 @@ pub struct ChildrenPlan {
     keys: Vec<String>,
     offset: i64,
     limit: i64,
+    skip_total: bool,
 }
 
 impl ChildrenQuery {
-    /// The statement: rows numbered per parent by `row_number() OVER (PARTITION BY fk
-    /// ORDER BY ...)` and counted by `count(*) OVER (PARTITION BY fk)`; the page of each
-    /// parent is kept, plus its first row so that the count survives an empty page.
+    /// The statement: per parent key (`unnest` of the keys, in order) a LATERAL page of
+    /// at most `limit + 1` children (the extra row tells `has_next_page`), numbered by the
+    /// requested order, and unless `skip_total` a LATERAL count of the parent's matching
+    /// children. A parent without children on the page still yields one row (its count).
     pub fn build(&self) -> Result<ChildrenPlan> {
         let cat = catalog()?;
         let parent = cat.table(&self.table)?;
@@ -91,6 +98,7 @@ impl ChildrenQuery {
                 keys: texts,
                 offset,
                 limit,
+                skip_total: self.skip_total,
             });
         }
         let mut params = Params::default();
@@ -99,23 +107,40 @@ impl ChildrenQuery {
             Some(f) => FilterRenderer::new(cat, &mut params).render(child, "t0", f)?,
             None => "TRUE".to_owned(),
         };
-        let from = params.bind_i64(offset);
-        let to = params.bind_i64(offset + limit);
-        let fk_sql = format!("t0.{}", quote_ident(&fk.name));
+        let page_limit = params.bind_i64(limit + 1);
+        let page_offset = params.bind_i64(offset);
+        let fk_name = quote_ident(&fk.name);
         let inner_cols: String = columns
             .iter()
             .map(|c| format!(", t0.{0} AS {0}", quote_ident(&c.name)))
             .collect();
         let order_by = order::clause(&keys, |_, c| order::column_of("t0")(c));
+        let (total_join, total_expr) = if self.skip_total {
+            (String::new(), "NULL::bigint".to_owned())
+        } else {
+            let count_filter = match &self.filter {
+                Some(f) => FilterRenderer::new(cat, &mut params).render(child, "t1", f)?,
+                None => "TRUE".to_owned(),
+            };
+            (
+                format!(
+                    " CROSS JOIN LATERAL (SELECT count(*) AS n FROM {table} AS t1 \
+                     WHERE t1.{fk_name} = k.v AND ({count_filter})) AS tc",
+                    table = child.sql_name()
+                ),
+                "tc.n".to_owned(),
+            )
+        };
         let sql = format!(
-            "SELECT s.__key AS key, s.__rn AS rn, s.__total AS total, {row} AS row \
-             FROM (SELECT {fk_sql}::text AS __key{inner_cols}, \
-             row_number() OVER (PARTITION BY {fk_sql} ORDER BY {order_by}) AS __rn, \
-             count(*) OVER (PARTITION BY {fk_sql}) AS __total \
-             FROM {table} AS t0 WHERE {fk_sql} = ANY({keys_param}) AND ({filter})) AS s \
-             WHERE (s.__rn > {from} AND s.__rn <= {to}) OR s.__rn = 1 \
-             ORDER BY s.__key, s.__rn",
-            row = select::json_object("s", &columns),
+            "SELECT k.v::text AS key, p.__rn AS rn, {total_expr} AS total, \
+             CASE WHEN p.__rn IS NULL THEN NULL ELSE {row} END AS row \
+             FROM unnest({keys_param}) WITH ORDINALITY AS k(v, ord) \
+             LEFT JOIN LATERAL (SELECT t0.{fk_name} AS __fk{inner_cols}, \
+             row_number() OVER (ORDER BY {order_by}) AS __rn \
+             FROM {table} AS t0 WHERE t0.{fk_name} = k.v AND ({filter}) \
+             ORDER BY {order_by} LIMIT {page_limit} OFFSET {page_offset}) AS p ON TRUE{total_join} \
+             ORDER BY k.ord, p.__rn",
+            row = select::json_object("p", &columns),
             table = child.sql_name(),
         );
         Ok(ChildrenPlan {
@@ -123,6 +148,7 @@ impl ChildrenQuery {
             keys: texts,
             offset,
             limit,
+            skip_total: self.skip_total,
         })
     }
 }
@@ -146,19 +172,25 @@ impl ChildrenPlan {
             .collect();
         for r in rows {
             let key = exec::text(r, "key")?.unwrap_or_default();
-            let rn = exec::int(r, "rn")?.unwrap_or(0);
-            let total = exec::int(r, "total")?.unwrap_or(0);
+            let rn = exec::int(r, "rn")?;
+            let total = exec::int(r, "total")?;
             let page = out.entry(key).or_insert_with(|| ChildPage {
                 has_previous_page: self.offset > 0,
                 ..ChildPage::default()
             });
-            page.total_count = total;
-            page.has_next_page = self.offset + self.limit < total;
-            if rn > self.offset
-                && rn <= self.offset + self.limit
-                && let Some(row) = exec::json(r, "row")?
-            {
+            if let Some(total) = total {
+                page.total_count = total;
+            }
+            let Some(rn) = rn else { continue };
+            if rn > self.offset + self.limit {
+                page.has_next_page = true;
+            } else if let Some(row) = exec::json(r, "row")? {
                 page.rows.push(row);
+            }
+        }
+        if !self.skip_total {
+            for page in out.values_mut() {
+                page.has_next_page = self.offset + self.limit < page.total_count;
             }
         }
         Ok(out)
