@@ -358,7 +358,8 @@ pub async fn invoices(s: &mut Seeder<'_>, c: &Counts, billy_orgs: u64) -> OpsRes
         let paid = status == "paid";
         let created = ts(at_minutes(issue));
         let id = text_id("inv", i);
-        let org = (billy_orgs > 0 && paid).then(|| uuid("org", (i / 20) % billy_orgs).to_string());
+        let org = (billy_orgs > 0 && paid)
+            .then(|| uuid("org", (i / 2000).min(billy_orgs - 1)).to_string());
         let head = Row {
             key: id.clone(),
             values: cols(json!({
