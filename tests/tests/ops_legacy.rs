@@ -628,3 +628,73 @@ async fn billy_organizations_without_a_keyring_fail_the_table_not_the_run() {
         0
     );
 }
+
+#[tokio::test]
+async fn alternative_billy_audit_shape_and_snake_case_renos_variant() {
+    let src = TestDb::empty().await;
+    src.exec(include_str!("legacy_fixture/variants.sql"))
+        .await
+        .unwrap();
+    let tgt = TestDb::new().await;
+    let r = import(&tgt, &src, |_| {}).await;
+    assert!(r.ok(), "{}", r.human());
+    let billy = r.layouts.iter().find(|l| l.layout == "billy").unwrap();
+    assert!(
+        billy
+            .variant
+            .as_deref()
+            .unwrap()
+            .contains("supabase-setup-audit-logs")
+    );
+    let renos = r.layouts.iter().find(|l| l.layout == "renos").unwrap();
+    assert!(renos.variant.as_deref().unwrap().contains("snake_case"));
+    assert_eq!(table(&r, "billy.audit_logs").inserted, 2);
+
+    // status → success, execution_time_ms → duration_ms, params → input_params,
+    // error → error_message; Billy.dk organisation id → organisation uuid; user id text →
+    // uuid when it parses and exists, else NULL.
+    assert_eq!(
+        text(&tgt, "SELECT success::text || '|' || duration_ms || '|' || input_params::text || '|' || error_message || '|' || organization_id::text || '|' || user_id::text || '|' || ip_address FROM billy.audit_logs WHERE id = '0d000000-0000-4000-8000-000000000001'").await.unwrap(),
+        "false|125|{\"x\": 1}|timeout|0a000000-0000-4000-8000-000000000001|0b000000-0000-4000-8000-000000000001|10.0.0.9"
+    );
+    assert_eq!(
+        text(&tgt, "SELECT success::text || '|' || output_data::text || '|' || (organization_id IS NULL)::text || '|' || (user_id IS NULL)::text FROM billy.audit_logs WHERE id = '0d000000-0000-4000-8000-000000000002'").await.unwrap(),
+        "true|{\"n\": 3}|true|true"
+    );
+
+    // uuid ids → text, DECIMAL → double precision, from_email/to_emails → from/to.
+    assert_eq!(
+        text(
+            &tgt,
+            "SELECT id || '|' || total_revenue FROM renos.customers"
+        )
+        .await
+        .unwrap(),
+        "c0000000-0000-4000-8000-000000000001|999.99"
+    );
+    assert_eq!(
+        text(
+            &tgt,
+            "SELECT customer_id || '|' || square_meters FROM renos.leads"
+        )
+        .await
+        .unwrap(),
+        "c0000000-0000-4000-8000-000000000001|120.25"
+    );
+    assert_eq!(
+        text(
+            &tgt,
+            "SELECT \"from\" || '|' || array_to_string(\"to\", ',') FROM renos.email_messages"
+        )
+        .await
+        .unwrap(),
+        "kunde@example.dk|info@rendetalje.dk,jonas@rendetalje.dk"
+    );
+    let second = import(&tgt, &src, |_| {}).await;
+    assert!(
+        second.tables.iter().all(|t| t.inserted + t.updated == 0),
+        "{}",
+        second.human()
+    );
+    assert!(verify(&tgt, &src).await.ok());
+}

@@ -288,10 +288,16 @@ impl Run<'_> {
                 );
                 match engine::run_table(target, src, &plan, &mut opts, &mut step).await {
                     Ok((t, stopped)) => {
-                        step.finish(&format!(
-                            "{} rows: {} inserted, {} updated, {} unchanged, {} skipped",
-                            t.source_rows, t.inserted, t.updated, t.unchanged, t.skipped
-                        ));
+                        step.finish(&match action {
+                            Action::Verify => format!(
+                                "{} rows: {} equal, {} different, {} missing, {} skipped",
+                                t.source_rows, t.equal, t.different, t.missing, t.skipped
+                            ),
+                            Action::Import => format!(
+                                "{} rows: {} inserted, {} updated, {} unchanged, {} skipped",
+                                t.source_rows, t.inserted, t.updated, t.unchanged, t.skipped
+                            ),
+                        });
                         report.tables.push(t);
                         if stopped {
                             report.stopped_early = true;

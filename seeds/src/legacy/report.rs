@@ -212,9 +212,15 @@ impl Report for LegacyReport {
                     "  {} → {}: {n} skipped: {reason}\n",
                     t.source, t.target
                 ));
-            }
-            for ex in &t.skip_examples {
-                notes.push_str(&format!("      e.g. key {}: {}\n", ex.key, ex.reason));
+                let keys: Vec<&str> = t
+                    .skip_examples
+                    .iter()
+                    .filter(|e| &e.reason == reason)
+                    .map(|e| e.key.as_str())
+                    .collect();
+                if !keys.is_empty() {
+                    notes.push_str(&format!("      e.g. source key {}\n", keys.join(", ")));
+                }
             }
         }
         if !notes.is_empty() {
