@@ -285,6 +285,25 @@ async fn import_converts_every_rule_and_skips_bad_rows_with_reasons() {
             .unwrap(),
         0
     );
+    // Legacy columns with no canonical column are listed, not silently dropped.
+    assert_eq!(
+        table(&r, "billy.cached_invoices").unmapped_source_columns,
+        vec!["access_count".to_owned(), "ttl_minutes".to_owned()]
+    );
+    assert!(
+        table(&r, "billy.organizations")
+            .unmapped_source_columns
+            .is_empty()
+    );
+    assert!(
+        table(&r, "renos.chat_sessions")
+            .unmapped_source_columns
+            .is_empty()
+    );
+    assert_eq!(
+        table(&r, "renos.subcontractor_services").unmapped_source_columns,
+        vec!["notes".to_owned()]
+    );
     // No key or ciphertext in the report.
     let json = serde_json::to_string(&r).unwrap();
     for secret in [PLAIN_1, PLAIN_2, CIPHER_1, "changeme", LEGACY_PASSWORD] {

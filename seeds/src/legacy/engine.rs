@@ -53,6 +53,8 @@ pub struct Plan {
     pub cols: Vec<TargetCol>,
     /// Columns compared, updated and checksummed.
     pub compare: Vec<String>,
+    /// Source columns no canonical column takes (dropped by design or an unknown variant).
+    pub unmapped: Vec<String>,
     source_select: String,
     count_sql: String,
 }
@@ -271,10 +273,17 @@ pub async fn plan<C: ConnectionTrait>(
         .filter(|c| !map.no_compare.contains(&c.name.as_str()))
         .map(|c| c.name.clone())
         .collect();
+    let mut unmapped: Vec<String> = src_cols
+        .keys()
+        .filter(|c| !list.contains(&s(c)) && !list.contains(&format!("src.{c}")))
+        .cloned()
+        .collect();
+    unmapped.sort();
     Ok(Plan {
         map,
         cols,
         compare,
+        unmapped,
         source_select,
         count_sql,
     })
@@ -644,6 +653,7 @@ pub async fn run_table<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         plan.map.target_name(),
     );
     report.source_rows = plan.count_source(src).await?;
+    report.unmapped_source_columns = plan.unmapped.clone();
     let mut digest = Digest2::default();
     let mut after: Option<String> = None;
     let mut stopped = false;

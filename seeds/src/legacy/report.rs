@@ -47,6 +47,9 @@ pub struct TableReport {
     pub source_checksum: String,
     /// The same over the target rows' same columns (`missing` for an absent row).
     pub target_checksum: String,
+    /// Source columns that no canonical column takes (dropped as the spec says, e.g.
+    /// Billy v1.3.0 cache counters, or a layout variant the mapping does not know).
+    pub unmapped_source_columns: Vec<String>,
     /// Why the table failed (the run is then not ok).
     pub error: Option<String>,
 }
@@ -69,6 +72,7 @@ impl TableReport {
             skip_examples: Vec::new(),
             source_checksum: String::new(),
             target_checksum: String::new(),
+            unmapped_source_columns: Vec::new(),
             error: None,
         }
     }
@@ -204,6 +208,14 @@ impl Report for LegacyReport {
         out.push_str(&table(&header, &rows));
         let mut notes = String::new();
         for t in &self.tables {
+            if !t.unmapped_source_columns.is_empty() {
+                notes.push_str(&format!(
+                    "  {} → {}: source columns not imported: {}\n",
+                    t.source,
+                    t.target,
+                    t.unmapped_source_columns.join(", ")
+                ));
+            }
             if let Some(e) = &t.error {
                 notes.push_str(&format!("  {} → {}: FAILED: {e}\n", t.source, t.target));
             }
@@ -224,7 +236,7 @@ impl Report for LegacyReport {
             }
         }
         if !notes.is_empty() {
-            out.push_str("\nskipped rows and failures:\n");
+            out.push_str("\nnotes (skipped rows, failures, dropped columns):\n");
             out.push_str(&notes);
         }
         if self.stopped_early {
