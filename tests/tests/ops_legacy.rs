@@ -709,6 +709,10 @@ async fn alternative_billy_audit_shape_and_snake_case_renos_variant() {
         .unwrap(),
         "kunde@example.dk|info@rendetalje.dk,jonas@rendetalje.dk"
     );
+    assert_eq!(
+        text(&tgt, "SELECT id || '|' || user_id || '|' || organization_id || '|' || context || '|' || title FROM renos.chat_sessions").await.unwrap(),
+        "cc000000-0000-4000-8000-000000000001|legacy:anonymous|legacy|customer|Tilbud"
+    );
     let second = import(&tgt, &src, |_| {}).await;
     assert!(
         second.tables.iter().all(|t| t.inserted + t.updated == 0),

@@ -66,6 +66,22 @@ pub async fn layout(src: &DatabaseConnection, opts: &LayoutOpts) -> Result<Optio
                         "nullif(jsonb_strip_nulls(jsonb_build_object('channel', src.\"channel\", 'locale', src.\"locale\")), '{}'::jsonb)",
                     );
             }
+            ("chat_sessions", Naming::Snake) => {
+                // The uuid variant: the same chat handling, where the columns are absent.
+                let have = source_columns(src, "public", "chat_sessions").await?;
+                if have.contains_key("user_id") {
+                    m = m.expr("user_id", "coalesce(src.user_id::text, 'legacy:anonymous')");
+                }
+                if !have.contains_key("organization_id") {
+                    m = m.expr(
+                        "organization_id",
+                        format!("'{}'", opts.renos_organization_id.replace('\'', "''")),
+                    );
+                }
+                if !have.contains_key("context") {
+                    m = m.expr("context", "'customer'");
+                }
+            }
             ("chat_messages", Naming::Camel) => {
                 m = m.coalesce("created_at", &["timestamp"]);
             }

@@ -86,3 +86,13 @@ INSERT INTO leads VALUES
 INSERT INTO email_messages VALUES
   ('e1000000-0000-4000-8000-000000000001', 'thread-1', 'kunde@example.dk', '{info@rendetalje.dk,jonas@rendetalje.dk}',
    'Hej', 'inbound', '2025-01-04 10:00:00+00', '2025-01-04 10:00:00+00', '2025-01-04 10:00:00+00');
+
+CREATE TABLE chat_sessions (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id uuid,
+    title text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO chat_sessions VALUES
+  ('cc000000-0000-4000-8000-000000000001', NULL, 'Tilbud', '2025-01-05 00:00:00+00', '2025-01-05 00:00:00+00');
