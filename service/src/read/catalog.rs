@@ -307,6 +307,6 @@ mod tests {
             assert_eq!(names.len(), n, "{}", t.key);
             total += t.relations.len();
         }
-        assert_eq!(total, 2 * 73);
+        assert_eq!(total, 2 * 74);
     }
 }
