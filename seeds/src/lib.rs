@@ -5,6 +5,7 @@ pub use service as _service;
 
 pub mod bench;
 pub mod checksum;
+pub mod embed;
 pub mod legacy;
 pub mod ops;
 pub mod progress;

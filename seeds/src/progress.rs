@@ -72,6 +72,13 @@ impl Step {
         }
     }
 
+    /// Sets the number of units (when it grows while the step runs).
+    pub fn set_total(&mut self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+        }
+    }
+
     /// Ends the step with a short outcome text (e.g. "1000 rows").
     pub fn finish(self, outcome: &str) {
         match (self.bar, self.mode) {

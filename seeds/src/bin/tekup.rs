@@ -1,10 +1,11 @@
-//! `tekup`: the operator CLI — seed, health, backup, restore, import legacy, verify.
+//! `tekup`: the operator CLI — seed, health, backup, restore, import legacy, verify, embed.
 //! Every subcommand has `--help`; `--json` prints the report as JSON on stdout (progress
 //! stays on stderr); the exit code is 0 on success, 1 on any failure, 2 on bad usage.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use seeds::embed::{self, EmbedArgs};
 use seeds::legacy::{self, ImportArgs, VerifyArgs};
 use seeds::ops::{Ctx, OpsError, Report, backup, health, restore};
 use seeds::progress::Mode;
@@ -42,6 +43,9 @@ enum Command {
     Import(ImportCommand),
     /// Compare a legacy source with the canonical tables without writing anything.
     Verify(VerifyArgs),
+    /// Embed the vault documents that need it through an OpenAI-compatible endpoint
+    /// (API key from TEKUP_EMBED_API_KEY).
+    Embed(EmbedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
             Command::Restore(a) => emit(restore::run(&ctx, a).await, json),
             Command::Import(ImportCommand::Legacy(a)) => emit(legacy::import(&ctx, a).await, json),
             Command::Verify(a) => emit(legacy::verify(&ctx, a).await, json),
+            Command::Embed(a) => emit(embed::run(&ctx, a).await, json),
         };
         let _ = ctx.db.close().await;
         outcome

@@ -3,6 +3,7 @@
 //! Vault writes come from ingestion (GitHub sync, the embedding worker), not from a person,
 //! so they are not written to the `shared` audit trail.
 
+pub mod embed;
 mod embedding_info;
 mod embedding_vector;
 mod find_documents;
@@ -30,8 +31,9 @@ pub use input::{
     SIMILARITY_THRESHOLD_DEFAULT,
 };
 pub use needs_embedding::{
-    BACKLOG_LIMIT_DEFAULT, BACKLOG_LIMIT_MAX, EMBEDDING_INPUT_CHARS, EmbeddingBacklog,
-    EmbeddingDue, PendingEmbedding, documents_needing_embedding,
+    BACKLOG_LIMIT_DEFAULT, BACKLOG_LIMIT_MAX, BacklogCount, EMBEDDING_INPUT_CHARS,
+    EmbeddingBacklog, EmbeddingDue, PendingEmbedding, count_documents_needing_embedding,
+    documents_needing_embedding,
 };
 pub use semantic_search::{
     SemanticHit, SemanticSearch, semantic_search, semantic_search_statement,
