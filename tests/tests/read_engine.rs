@@ -1646,3 +1646,36 @@ fn reader_futures_are_send(txn: &sea_orm::DatabaseTransaction) {
     send(r.aggregate(&AggregateQuery::default()));
     send(r.by_pk(&ByPkQuery::default()));
 }
+
+#[tokio::test]
+async fn row_cursors_only_at_the_ends_when_edges_are_not_asked_for() {
+    let t = seeded().await;
+    let r = Reader::new(&t.db);
+    let q = ListQuery {
+        order: vec![OrderBy::asc("id")],
+        skip_row_cursors: true,
+        ..list("renos.customers", &["id"])
+    };
+    let page = r.list(&q).await.unwrap();
+    assert!(page.rows.len() >= 3, "{:?}", page.rows);
+    let with_cursor: Vec<bool> = page
+        .rows
+        .iter()
+        .map(|row| row.get("__cursor").is_some())
+        .collect();
+    let last = with_cursor.len() - 1;
+    for (i, has) in with_cursor.iter().enumerate() {
+        assert_eq!(*has, i == 0 || i == last, "row {i}");
+    }
+    // The end cursors are the same as with every row's cursor.
+    let all = r
+        .list(&ListQuery {
+            skip_row_cursors: false,
+            ..q.clone()
+        })
+        .await
+        .unwrap();
+    assert!(all.rows.iter().all(|row| row.get("__cursor").is_some()));
+    assert_eq!(all.end_cursor(), page.end_cursor());
+    assert_eq!(all.start_cursor(), page.start_cursor());
+}

@@ -109,6 +109,9 @@ fn list(cat: &'static Catalog, t: &'static Table) -> Field {
                     order: order::parse(t, &a["orderBy"]).map_err(to_gql)?,
                     page: connection::page(&a).map_err(to_gql)?,
                     with_total: field.selection_set().any(|s| s.name() == "totalCount"),
+                    skip_row_cursors: !field.selection_set().any(|s| {
+                        s.name() == "edges" && s.selection_set().any(|e| e.name() == "cursor")
+                    }),
                 };
                 let db = request_db(&ctx)?;
                 let reader = Reader::new(&db.txn);

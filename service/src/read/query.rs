@@ -70,6 +70,9 @@ pub struct ListQuery {
     pub page: Page,
     /// Whether to count all rows matching the filter (`totalCount`).
     pub with_total: bool,
+    /// Give only the first and the last row a `__cursor` (enough for `pageInfo`); every
+    /// row gets one otherwise (Relay edges).
+    pub skip_row_cursors: bool,
 }
 
 /// One page of a list.
@@ -110,6 +113,7 @@ pub struct ListPlan {
     cursor_given: bool,
     offset: i64,
     with_total: bool,
+    skip_row_cursors: bool,
 }
 
 /// A page size: `None` → default; outside 1..=max → validation error on `field`.
@@ -207,6 +211,7 @@ impl ListQuery {
             cursor_given: cursor.is_some(),
             offset,
             with_total: self.with_total,
+            skip_row_cursors: self.skip_row_cursors,
         })
     }
 }
@@ -258,24 +263,33 @@ impl ListPlan {
     pub fn decode(&self, rows: &[QueryResult]) -> Result<Connection> {
         let mut total_count = None;
         let mut out = Vec::with_capacity(rows.len());
+        let mut cursor_keys = Vec::with_capacity(rows.len());
         for r in rows {
             if self.with_total && total_count.is_none() {
                 total_count = exec::int(r, "total")?;
             }
-            let Some(mut row) = exec::json(r, "row")? else {
+            let Some(row) = exec::json(r, "row")? else {
                 continue;
             };
-            let keys = exec::json(r, "cur")?.unwrap_or(Json::Null);
-            if let Json::Object(map) = &mut row {
+            cursor_keys.push(exec::json(r, "cur")?.unwrap_or(Json::Null));
+            out.push(row);
+        }
+        let more = i64::try_from(out.len()).unwrap_or(i64::MAX) > self.size;
+        let size = usize::try_from(self.size).unwrap_or(usize::MAX);
+        out.truncate(size);
+        cursor_keys.truncate(size);
+        let last = out.len().saturating_sub(1);
+        for (i, (row, keys)) in out.iter_mut().zip(cursor_keys).enumerate() {
+            if self.skip_row_cursors && i != 0 && i != last {
+                continue;
+            }
+            if let Json::Object(map) = row {
                 map.insert(
                     "__cursor".to_owned(),
                     Json::String(cursor::encode(&self.fingerprint, keys)),
                 );
             }
-            out.push(row);
         }
-        let more = i64::try_from(out.len()).unwrap_or(i64::MAX) > self.size;
-        out.truncate(usize::try_from(self.size).unwrap_or(usize::MAX));
         let (has_next_page, has_previous_page) = if self.backward {
             out.reverse();
             (self.cursor_given, more)
