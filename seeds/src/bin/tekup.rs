@@ -56,6 +56,14 @@ enum ImportCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Causes of internal errors are logged (stderr, `RUST_LOG` filters; warnings by default):
+    // the report itself only names the error code.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let Some(url) = cli.database_url.clone() else {
         eprintln!("tekup: error: no database: set DATABASE_URL or pass --database-url");
         return ExitCode::from(2);
