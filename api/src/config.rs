@@ -157,6 +157,16 @@ pub struct Config {
     )]
     pub statement_timeout_ms: u32,
 
+    /// HNSW `ef_search` of vault searches that do not give `efSearch` (accuracy/speed of
+    /// the vector index scan; 40..=1000).
+    #[arg(
+        long,
+        env = "TEKUP_VAULT_EF_SEARCH",
+        default_value_t = service::vault::EF_SEARCH_DEFAULT,
+        value_parser = clap::value_parser!(u64).range(40..=1000)
+    )]
+    pub vault_ef_search: u64,
+
     /// Whether GraphQL introspection (`__schema`, `__type`; GraphiQL's docs) is allowed.
     #[arg(long, env = "TEKUP_API_INTROSPECTION", default_value_t = true, action = ArgAction::Set)]
     pub introspection: bool,
@@ -179,6 +189,7 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("statement_timeout_ms", &self.statement_timeout_ms)
             .field("introspection", &self.introspection)
+            .field("vault_ef_search", &self.vault_ef_search)
             .finish()
     }
 }

@@ -182,6 +182,7 @@ async fn run(config: Config) -> Result<(), StartupError> {
         },
         services: Services {
             keyring: keyring()?.map(Arc::new),
+            vault_ef_search: Some(config.vault_ef_search),
         },
     };
     if config.jwt_secret.is_none() {

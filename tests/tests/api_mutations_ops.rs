@@ -80,6 +80,7 @@ async fn app_with_keyring(t: &TestDb, k: Keyring) -> TestApp {
         Limits::default(),
         Services {
             keyring: Some(Arc::new(k)),
+            ..Services::default()
         },
     )
     .await

@@ -35,6 +35,9 @@ pub struct Services {
     /// The Billy API-key keyring; `None` when the server has no keys configured (key
     /// operations then fail with `INTERNAL`, logged).
     pub keyring: Option<Arc<Keyring>>,
+    /// The vault searches' `efSearch` when a request gives none (`TEKUP_VAULT_EF_SEARCH`);
+    /// `None`: the service's default (`service::vault::EF_SEARCH_DEFAULT`).
+    pub vault_ef_search: Option<u64>,
 }
 
 /// The request's transaction and the statements its readers ran.

@@ -11,7 +11,7 @@ use serde_json::{Value as Json, json};
 use service::vault::{HybridSearch, SemanticSearch, hybrid_search, semantic_search};
 
 use super::errors::to_gql;
-use super::{RequestDb, fields, scalars};
+use super::{RequestDb, Services, fields, scalars};
 
 /// The semantic search hit type.
 pub const SEARCH_HIT: &str = "VaultSearchHit";
@@ -97,6 +97,8 @@ struct Common {
     limit: Option<u64>,
     source: Option<String>,
     repository: Option<String>,
+    metadata: Option<Json>,
+    ef_search: Option<u64>,
 }
 
 fn opt_string(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<String>> {
@@ -123,12 +125,23 @@ fn common(ctx: &ResolverContext<'_>) -> async_graphql::Result<Common> {
         Some(v) if !v.is_null() => Some(u64::try_from(v.i64()?).unwrap_or(0)),
         _ => None,
     };
+    let metadata = match ctx.args.get("metadata") {
+        Some(v) if !v.is_null() => Some(v.as_value().clone().into_json()?),
+        _ => None,
+    };
+    // As for `limit`: a negative value becomes 0, which the service rejects.
+    let ef_search = match ctx.args.get("efSearch") {
+        Some(v) if !v.is_null() => Some(u64::try_from(v.i64()?).unwrap_or(0)),
+        _ => ctx.data_opt::<Services>().and_then(|s| s.vault_ef_search),
+    };
     Ok(Common {
         embedding,
         threshold,
         limit,
         source: opt_string(ctx, "source")?,
         repository: opt_string(ctx, "repository")?,
+        metadata,
+        ef_search,
     })
 }
 
@@ -144,6 +157,17 @@ fn with_common_args(f: Field) -> Field {
         "repository",
         TypeRef::named(TypeRef::STRING),
     ))
+    .argument(
+        InputValue::new("metadata", TypeRef::named(scalars::JSON))
+            .description("Only documents whose metadata contains this JSON object (`@>`)."),
+    )
+    .argument(
+        InputValue::new("efSearch", TypeRef::named(TypeRef::INT)).description(
+            "HNSW accuracy/speed knob (`hnsw.ef_search`, 40..=1000); default: the server's \
+         `TEKUP_VAULT_EF_SEARCH` (100). The scan is widened to at least the number of \
+         candidates.",
+        ),
+    )
 }
 
 fn request_db(ctx: &ResolverContext<'_>) -> async_graphql::Result<Arc<RequestDb>> {
@@ -170,6 +194,8 @@ fn semantic_field() -> Field {
                     threshold: c.threshold,
                     source: c.source,
                     repository: c.repository,
+                    metadata: c.metadata,
+                    ef_search: c.ef_search,
                 };
                 let res = semantic_search(&db.txn, input).await;
                 db.statements
@@ -218,6 +244,8 @@ fn hybrid_field() -> Field {
                     threshold: c.threshold,
                     source: c.source,
                     repository: c.repository,
+                    metadata: c.metadata,
+                    ef_search: c.ef_search,
                 };
                 let res = hybrid_search(&db.txn, input).await;
                 db.statements

@@ -35,6 +35,12 @@ pub struct HybridSearch {
     pub source: Option<String>,
     /// Only documents of this repository (absent or blank = any).
     pub repository: Option<String>,
+    /// Only documents whose metadata contains this JSON object (`metadata @> filter`).
+    pub metadata: Option<Json>,
+    /// HNSW accuracy/speed knob of the vector list (`hnsw.ef_search`): 40..=1000, default
+    /// [`EF_SEARCH_DEFAULT`](super::EF_SEARCH_DEFAULT); the scan is widened to at least the
+    /// number of candidates whatever it is.
+    pub ef_search: Option<u64>,
 }
 
 /// One hybrid search hit.
@@ -64,8 +70,11 @@ pub struct HybridHit {
 
 /// Keyword list: the full-text GIN index `documents_content_fts_idx` is on exactly
 /// `to_tsvector('simple'::regconfig, content)`. Vector list: same shape as semantic search
-/// (nearest `N` by HNSW, threshold outside). Both ranked 1.., fused with a full join.
-const SQL: &str = "\
+/// (nearest `N` by HNSW with the filter checked per candidate, threshold outside). Both
+/// ranked 1.., fused with a full join.
+fn sql() -> String {
+    format!(
+        "\
 WITH keyword AS ( \
     SELECT k.id, k.score, row_number() OVER (ORDER BY k.score DESC, k.id) AS rank \
     FROM ( \
@@ -74,6 +83,7 @@ WITH keyword AS ( \
         WHERE to_tsvector('simple'::regconfig, d.content) @@ q.query \
           AND ($3::text IS NULL OR d.source = $3) \
           AND ($4::text IS NULL OR d.repository = $4) \
+          AND ($9::jsonb IS NULL OR d.metadata @> $9) \
         ORDER BY score DESC, d.id \
         LIMIT $5 \
     ) k \
@@ -83,9 +93,7 @@ WITH keyword AS ( \
     FROM ( \
         SELECT e.document_id AS id, e.embedding <=> $2 AS distance \
         FROM vault.embeddings e \
-        JOIN vault.documents d ON d.id = e.document_id \
-        WHERE ($3::text IS NULL OR d.source = $3) \
-          AND ($4::text IS NULL OR d.repository = $4) \
+        WHERE {} \
         ORDER BY e.embedding <=> $2 \
         LIMIT $5 \
     ) n \
@@ -101,11 +109,15 @@ SELECT d.id, d.source, d.repository, d.path, d.content, d.metadata, d.sha, \
 FROM fused f \
 JOIN vault.documents d ON d.id = f.id \
 ORDER BY f.fused_score DESC, f.id \
-LIMIT $8";
+LIMIT $8",
+        vector_scan::filter(3, 4, 9)
+    )
+}
 
 struct Plan {
     statement: Statement,
     candidates: u64,
+    ef: u64,
 }
 
 fn plan(input: &HybridSearch) -> Result<Plan> {
@@ -116,6 +128,15 @@ fn plan(input: &HybridSearch) -> Result<Plan> {
     let min_similarity = input
         .threshold
         .map(|t| p.take_or_default(threshold("threshold", t)));
+    let metadata = p.take_or_default(vector_scan::metadata_filter(
+        "metadata",
+        input.metadata.as_ref(),
+    ));
+    let ef = p.take_or_default(vector_scan::ef_search(
+        "ef_search",
+        input.ef_search,
+        vector_scan::EF_SEARCH_DEFAULT,
+    ));
     p.finish()?;
     let vector = vector.ok_or_else(|| Error::internal(&"checked query vector missing"))?;
     let candidates = (limit * CANDIDATES_PER_HIT).max(CANDIDATES_MIN);
@@ -123,7 +144,7 @@ fn plan(input: &HybridSearch) -> Result<Plan> {
     Ok(Plan {
         statement: Statement::from_sql_and_values(
             DbBackend::Postgres,
-            SQL,
+            sql(),
             [
                 text.into(),
                 vector.to_pg().into(),
@@ -133,9 +154,11 @@ fn plan(input: &HybridSearch) -> Result<Plan> {
                 min_similarity.into(),
                 RRF_K.into(),
                 as_i64(limit)?.into(),
+                metadata.into(),
             ],
         ),
         candidates,
+        ef,
     })
 }
 
@@ -155,5 +178,5 @@ pub async fn hybrid_search<C: TransactionTrait>(
     input: HybridSearch,
 ) -> Result<Vec<HybridHit>> {
     let plan = plan(&input)?;
-    vector_scan::search(db, plan.statement, plan.candidates).await
+    vector_scan::search(db, plan.statement, plan.candidates, plan.ef).await
 }

@@ -40,4 +40,5 @@ pub use semantic_search::{
 };
 pub use set_embedding::{MODEL_MAX_CHARS, NewEmbedding, set_embedding};
 pub use sync_status::{SyncFilter, SyncUpdate, get_sync_status, update_sync_status};
+pub use vector_scan::{EF_SEARCH_DEFAULT, EF_SEARCH_MAX, EF_SEARCH_MIN};
 pub use write_documents::{NewDocument, create_document, upsert_document};

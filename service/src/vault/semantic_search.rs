@@ -22,6 +22,12 @@ pub struct SemanticSearch {
     pub source: Option<String>,
     /// Only documents of this repository (absent or blank = any).
     pub repository: Option<String>,
+    /// Only documents whose metadata contains this JSON object (`metadata @> filter`).
+    pub metadata: Option<Json>,
+    /// HNSW accuracy/speed knob (`hnsw.ef_search`): 40..=1000, default
+    /// [`EF_SEARCH_DEFAULT`](super::EF_SEARCH_DEFAULT); the scan is widened to at least
+    /// `limit` candidates whatever it is.
+    pub ef_search: Option<u64>,
 }
 
 /// One semantic search hit.
@@ -45,29 +51,34 @@ pub struct SemanticHit {
     pub similarity: f64,
 }
 
-/// The nearest `k` embeddings (HNSW index order, filters applied during the scan), then the
-/// strict threshold: the same rows as `vault.match_documents` (see migration
-/// `vault_search`), inlined so the statement the planner sees is the one run here.
-const SQL: &str = "\
-SELECT n.id, n.source, n.repository, n.path, n.content, n.metadata, \
-       n.sha, 1 - n.distance AS similarity \
+/// The nearest `k` embeddings (HNSW index order, filters checked per candidate during the
+/// scan, see [`vector_scan::FILTER`]), then the strict threshold: the same rows as
+/// `vault.match_documents` (see migration `vault_search`), inlined so the statement the
+/// planner sees is the one run here. The documents are joined after the `LIMIT`.
+fn sql() -> String {
+    format!(
+        "\
+SELECT d.id, d.source, d.repository, d.path, d.content, d.metadata, \
+       d.sha, 1 - n.distance AS similarity \
 FROM ( \
-    SELECT d.id, d.source, d.repository, d.path, d.content, d.metadata, d.sha, \
-           e.embedding <=> $1 AS distance \
+    SELECT e.document_id, e.embedding <=> $1 AS distance \
     FROM vault.embeddings e \
-    JOIN vault.documents d ON d.id = e.document_id \
-    WHERE ($2::text IS NULL OR d.source = $2) \
-      AND ($3::text IS NULL OR d.repository = $3) \
+    WHERE {} \
     ORDER BY e.embedding <=> $1 \
     LIMIT $4 \
 ) n \
+JOIN vault.documents d ON d.id = n.document_id \
 WHERE 1 - n.distance > $5 \
-ORDER BY n.distance, n.id";
+ORDER BY n.distance, d.id",
+        vector_scan::filter(2, 3, 6)
+    )
+}
 
 /// A checked search: the statement to run and how many candidates it scans.
 struct Plan {
     statement: Statement,
     limit: u64,
+    ef: u64,
 }
 
 fn plan(input: &SemanticSearch) -> Result<Plan> {
@@ -78,22 +89,33 @@ fn plan(input: &SemanticSearch) -> Result<Plan> {
         "threshold",
         input.threshold.unwrap_or(SIMILARITY_THRESHOLD_DEFAULT),
     ));
+    let metadata = p.take_or_default(vector_scan::metadata_filter(
+        "metadata",
+        input.metadata.as_ref(),
+    ));
+    let ef = p.take_or_default(vector_scan::ef_search(
+        "ef_search",
+        input.ef_search,
+        vector_scan::EF_SEARCH_DEFAULT,
+    ));
     p.finish()?;
     let vector = vector.ok_or_else(|| Error::internal(&"checked query vector missing"))?;
     let count = i64::try_from(limit).map_err(|e| Error::internal(&e))?;
     Ok(Plan {
         statement: Statement::from_sql_and_values(
             DbBackend::Postgres,
-            SQL,
+            sql(),
             [
                 vector.to_pg().into(),
                 opt_text(input.source.as_deref()).into(),
                 opt_text(input.repository.as_deref()).into(),
                 count.into(),
                 threshold.into(),
+                metadata.into(),
             ],
         ),
         limit,
+        ef,
     })
 }
 
@@ -111,5 +133,5 @@ pub async fn semantic_search<C: TransactionTrait>(
     input: SemanticSearch,
 ) -> Result<Vec<SemanticHit>> {
     let plan = plan(&input)?;
-    vector_scan::search(db, plan.statement, plan.limit).await
+    vector_scan::search(db, plan.statement, plan.limit, plan.ef).await
 }
