@@ -54,7 +54,9 @@ pub struct SemanticHit {
 /// The nearest `k` embeddings (HNSW index order, filters checked per candidate during the
 /// scan, see [`vector_scan::FILTER`]), then the strict threshold: the same rows as
 /// `vault.match_documents` (see migration `vault_search`), inlined so the statement the
-/// planner sees is the one run here. The documents are joined after the `LIMIT`.
+/// planner sees is the one run here. The documents are read after the `LIMIT`, one by
+/// primary key per hit (`LATERAL … OFFSET 0`, so even a generic plan, which does not know
+/// `k`, cannot choose a hash join over a sequential scan of every document).
 fn sql() -> String {
     format!(
         "\
@@ -67,7 +69,10 @@ FROM ( \
     ORDER BY e.embedding <=> $1 \
     LIMIT $4 \
 ) n \
-JOIN vault.documents d ON d.id = n.document_id \
+CROSS JOIN LATERAL ( \
+    SELECT d.id, d.source, d.repository, d.path, d.content, d.metadata, d.sha \
+    FROM vault.documents d WHERE d.id = n.document_id OFFSET 0 \
+) d \
 WHERE 1 - n.distance > $5 \
 ORDER BY n.distance, d.id",
         vector_scan::filter(2, 3, 6)
