@@ -4,6 +4,7 @@
 pub use service as _service;
 
 pub mod bench;
+pub mod bench_search;
 pub mod checksum;
 pub mod embed;
 pub mod legacy;
