@@ -522,3 +522,34 @@ async fn limits_body_size_get_mutations_and_introspection() {
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
     let _ = token(Role::Service, None, None);
 }
+
+#[tokio::test]
+async fn organisations_show_whether_a_key_is_set_never_the_key() {
+    let t = two_tenants().await;
+    t.exec(&format!(
+        "UPDATE billy.organizations SET billy_api_key = '' WHERE id = '{ORG_B}'"
+    ))
+    .await
+    .unwrap();
+    let app = spawn_app(&t).await;
+    let (_, body) = post(
+        &app.client,
+        &app,
+        r#"{ billy {
+              organizations(orderBy: [{ field: NAME }]) { nodes { name hasApiKey apiKeyRotatedAt } }
+              withKey: organizations(filter: { hasApiKey: { eq: true } }) { totalCount nodes { id } } } }"#,
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let nodes = &body["data"]["billy"]["organizations"]["nodes"];
+    assert_eq!(nodes[0]["name"], "Org A");
+    assert_eq!(nodes[0]["hasApiKey"], true);
+    assert_eq!(nodes[1]["hasApiKey"], false);
+    assert!(nodes[0]["apiKeyRotatedAt"].is_string());
+    assert_eq!(body["data"]["billy"]["withKey"]["totalCount"], 1);
+    assert_eq!(
+        ids(&body["data"]["billy"]["withKey"]["nodes"], "id"),
+        set(&[ORG_A])
+    );
+    assert!(!body.to_string().contains(CIPHERTEXT_A));
+}

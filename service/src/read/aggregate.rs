@@ -2,7 +2,7 @@
 
 use sea_orm::Value;
 
-use super::catalog::{Column, ColumnKind, catalog, quote_ident, quote_literal};
+use super::catalog::{Column, ColumnKind, catalog, quote_literal};
 use super::filter::{Filter, FilterRenderer};
 use super::select::json_expr;
 use super::sql::{Built, Params};
@@ -77,7 +77,7 @@ impl AggregateQuery {
                 if !col.kind.is_orderable() {
                     return Err(Error::invalid("group_by", "column cannot be grouped by"));
                 }
-                let expr = format!("t0.{}", quote_ident(&col.name));
+                let expr = col.expr("t0");
                 pairs.push(format!("'group', {}", json_expr(col, &expr)));
                 Some(expr)
             }
@@ -138,7 +138,7 @@ pub fn check_group_count(rows: usize) -> Result<()> {
 }
 
 fn aggregate_expr(func: AggregateFn, col: &Column, field: &str) -> Result<String> {
-    let expr = format!("t0.{}", quote_ident(&col.name));
+    let expr = col.expr("t0");
     let numeric = col.kind == ColumnKind::Numeric;
     Ok(match func {
         AggregateFn::Count => format!("count({expr})"),

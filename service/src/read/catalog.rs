@@ -16,6 +16,15 @@ pub const SECRET_COLUMNS: [(&str, &str, &str); 4] = [
     ("flow", "integrations", "config"),
 ];
 
+/// Computed, read-only columns that stand in for secrets (`schema`, `table`, `column`,
+/// SQL over the alias `{t}`): whether a secret is set, never the secret.
+pub const COMPUTED_COLUMNS: [(&str, &str, &str, &str); 1] = [(
+    "billy",
+    "organizations",
+    "has_api_key",
+    "(coalesce({t}.\"billy_api_key\", '') <> '')",
+)];
+
 /// How a column's values are compared, bound and rendered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnKind {
@@ -121,6 +130,20 @@ pub struct Column {
     /// False for secrets ([`SECRET_COLUMNS`]) and vectors: such a column can be neither
     /// selected nor used in a filter, ordering or aggregate.
     pub readable: bool,
+    /// For a computed column ([`COMPUTED_COLUMNS`]): its SQL over the table alias `{t}`.
+    /// `None` for stored columns.
+    pub sql: Option<String>,
+}
+
+impl Column {
+    /// The column's value in SQL for the table alias `alias`: `alias."name"`, or the
+    /// computed column's expression.
+    pub fn expr(&self, alias: &str) -> String {
+        match &self.sql {
+            Some(sql) => sql.replace("{t}", alias),
+            None => format!("{alias}.{}", quote_ident(&self.name)),
+        }
+    }
 }
 
 /// Direction of a relation, seen from the table it belongs to.

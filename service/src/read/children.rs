@@ -112,7 +112,7 @@ impl ChildrenQuery {
         let fk_name = quote_ident(&fk.name);
         let inner_cols: String = columns
             .iter()
-            .map(|c| format!(", t0.{0} AS {0}", quote_ident(&c.name)))
+            .map(|c| format!(", {} AS {}", c.expr("t0"), quote_ident(&c.name)))
             .collect();
         let order_by = order::clause(&keys, |_, c| order::column_of("t0")(c));
         let (total_join, total_expr) = if self.skip_total {

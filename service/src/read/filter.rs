@@ -134,7 +134,7 @@ impl<'a> FilterRenderer<'a> {
             Filter::Column { column, op } => {
                 let field = format!("{path}.{column}");
                 let col = table.readable_column(column, &field)?;
-                self.op(col, &format!("{alias}.{}", quote_ident(column)), op, &field)
+                self.op(col, &col.expr(alias), op, &field)
             }
             Filter::Related { relation, filter } => {
                 let field = format!("{path}.{relation}");

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::catalog::{Catalog, Column, ColumnKind, SECRET_COLUMNS, Table};
+use super::catalog::{COMPUTED_COLUMNS, Catalog, Column, ColumnKind, SECRET_COLUMNS, Table};
 use super::relations::add_relations;
 
 /// The model the migrations and entities are generated from.
@@ -81,7 +81,21 @@ fn table(t: &TableJson) -> std::result::Result<Table, String> {
             nullable: c.nullable,
             enum_values: c.values.clone(),
             readable: !secret && kind != ColumnKind::Vector,
+            sql: None,
         });
+    }
+    for &(s, n, name, sql) in &COMPUTED_COLUMNS {
+        if s == t.schema && n == t.name {
+            columns.push(Column {
+                name: name.to_owned(),
+                pg_type: "boolean".to_owned(),
+                kind: ColumnKind::Boolean,
+                nullable: false,
+                enum_values: None,
+                readable: true,
+                sql: Some(sql.to_owned()),
+            });
+        }
     }
     Ok(Table {
         schema: t.schema.clone(),

@@ -3,7 +3,7 @@
 
 use serde_json::Value as Json;
 
-use super::catalog::{Column, Table, quote_ident};
+use super::catalog::{Column, Table};
 use super::sql::Params;
 use super::value::to_value;
 use crate::{Error, Result};
@@ -147,7 +147,7 @@ pub fn clause(keys: &[Key<'_>], expr_of: impl Fn(usize, &Column) -> String) -> S
 
 /// `alias."column"`.
 pub fn column_of(alias: &str) -> impl Fn(&Column) -> String + '_ {
-    move |c| format!("{alias}.{}", quote_ident(&c.name))
+    move |c| c.expr(alias)
 }
 
 /// Identifies an ordering, so a cursor is only accepted for the ordering it came from.

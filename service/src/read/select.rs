@@ -1,6 +1,6 @@
 //! The JSON projection of selected columns: `jsonb_build_object('col', t0."col", ...)`.
 
-use super::catalog::{Column, ColumnKind, Table, quote_ident, quote_literal};
+use super::catalog::{Column, ColumnKind, Table, quote_literal};
 use crate::Result;
 
 /// `jsonb_build_object` takes at most 100 arguments: build objects of this many columns
@@ -41,7 +41,7 @@ pub fn json_object(alias: &str, columns: &[&Column]) -> String {
             let args: Vec<String> = chunk
                 .iter()
                 .map(|c| {
-                    let expr = format!("{alias}.{}", quote_ident(&c.name));
+                    let expr = c.expr(alias);
                     format!("{}, {}", quote_literal(&c.name), json_expr(c, &expr))
                 })
                 .collect();

@@ -23,7 +23,7 @@ pub struct Bound<'t> {
 /// service functions that encrypt or hash them) and not a vector (embeddings are written
 /// with their provenance by `service::vault`).
 pub fn writable(column: &Column) -> bool {
-    column.readable && column.kind != ColumnKind::Vector
+    column.readable && column.kind != ColumnKind::Vector && column.sql.is_none()
 }
 
 /// A typed SQL NULL for `kind` (bound like any value, cast by the statement).

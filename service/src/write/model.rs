@@ -91,7 +91,8 @@ impl TableInfo {
     /// Whether an insert must give `column`: NOT NULL, no database default, and not made
     /// by the application.
     pub fn required_on_insert(&self, table: &Table, column: &Column) -> bool {
-        !column.nullable
+        column.sql.is_none()
+            && !column.nullable
             && !self.defaults.contains(&column.name)
             && !self.generates(table, column)
             && !self.stamps(column)
