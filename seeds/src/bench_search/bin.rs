@@ -58,8 +58,9 @@ struct Args {
     /// Measured seconds per target × mode (at least one pass over the queries).
     #[arg(long, default_value_t = 10)]
     duration: u64,
-    /// Unmeasured warm-up searches per target × mode.
-    #[arg(long, default_value_t = 20)]
+    /// Unmeasured warm-up searches per target × mode (one client; the default is a pass
+    /// over the default query set, so the index is in the buffer cache).
+    #[arg(long, default_value_t = 200)]
     warmup: usize,
     /// Where to keep the ground truth between runs (JSON; keyed by size, seed, queries).
     #[arg(long)]

@@ -281,6 +281,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Longest warm-up of a [`run`].
+pub const WARMUP_MAX: Duration = Duration::from_secs(5);
+
 /// How a [`run`] is driven.
 #[derive(Clone, Copy, Debug)]
 pub struct Drive {
@@ -296,7 +299,7 @@ pub struct Drive {
 
 /// Runs every query once (recall), with `clients` concurrent clients, and keeps going
 /// round the query set until `duration` has passed (latency, queries/s). `warmup` queries
-/// run first, unmeasured.
+/// run first, unmeasured (at most [`WARMUP_MAX`]).
 pub async fn run(
     target: &Target,
     queries: &Arc<Vec<Query>>,
@@ -310,7 +313,11 @@ pub async fn run(
         duration,
         warmup,
     } = drive;
+    let warming = Instant::now();
     for q in queries.iter().take(warmup) {
+        if warming.elapsed() > WARMUP_MAX {
+            break;
+        }
         search(target, q, mode, ef).await?;
     }
     let started = Instant::now();
