@@ -129,6 +129,7 @@ async fn filtered_semantic_search_equals_the_exact_filtered_top_k() {
                 SemanticSearch {
                     source: source.map(str::to_owned),
                     metadata: metadata.clone(),
+                    ef_search: Some(200),
                     ..semantic(&v)
                 },
             )
@@ -154,6 +155,9 @@ async fn filtered_hybrid_search_equals_its_exact_ranking() {
             embedding: query(q),
             limit: Some(10),
             source: Some("github".into()),
+            // 40 vector candidates of a 20 % filter: a wide scan, so the HNSW graph (built
+            // with random levels) cannot miss one on this small corpus.
+            ef_search: Some(400),
             ..HybridSearch::default()
         };
         // The same statement with index scans off: the vector list is exact.
@@ -395,4 +399,73 @@ async fn ef_search_sets_the_scan_width_and_widens_to_the_candidates() {
     assert_eq!(ef_in(&txn).await, "400 strict_order");
     assert_eq!(hybrid.len(), 100);
     txn.rollback().await.unwrap();
+}
+
+/// GraphQL: `efSearch` is checked by the service, `metadata` filters, both reach the search.
+#[tokio::test]
+async fn graphql_search_takes_ef_search_and_metadata() {
+    let t = TestDb::new().await;
+    corpus(&t).await;
+    let app = tests::spawn_app::spawn_app(&t).await;
+    let gql = |query: &'static str, variables: serde_json::Value| {
+        let req = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    const SEMANTIC: &str = "query($e: [Float!]!, $m: JSON, $ef: Int) { vault { \
+        semanticSearch(embedding: $e, threshold: 0, metadata: $m, efSearch: $ef) { id metadata } } }";
+    const HYBRID: &str = "query($e: [Float!]!, $m: JSON, $ef: Int) { vault { \
+        hybridSearch(text: \"cluster4\", embedding: $e, metadata: $m, efSearch: $ef) { id metadata } } }";
+    let v = query(4);
+    for bad in [39, 1001, -1] {
+        for q in [SEMANTIC, HYBRID] {
+            let body = gql(q, json!({"e": v, "ef": bad})).await;
+            let err = &body["errors"][0];
+            assert_eq!(err["extensions"]["code"], "VALIDATION", "{body:#}");
+            assert_eq!(
+                err["extensions"]["fields"][0]["field"], "ef_search",
+                "{body:#}"
+            );
+        }
+    }
+    for q in [SEMANTIC, HYBRID] {
+        let body = gql(q, json!({"e": v, "ef": 200, "m": {"shard": 3}})).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        let field = if q == SEMANTIC {
+            "semanticSearch"
+        } else {
+            "hybridSearch"
+        };
+        let hits = body["data"]["vault"][field].as_array().unwrap();
+        assert_eq!(hits.len(), 10, "{body:#}");
+        assert!(hits.iter().all(|h| h["metadata"]["shard"] == 3), "{body:#}");
+    }
+    // The same search through the service (owner role): the same ids.
+    let want: Vec<String> = vault::semantic_search(
+        &t.db,
+        SemanticSearch {
+            metadata: Some(json!({"shard": 3})),
+            ef_search: Some(200),
+            ..semantic(&v)
+        },
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|h| h.id.to_string())
+    .collect();
+    let body = gql(SEMANTIC, json!({"e": v, "ef": 200, "m": {"shard": 3}})).await;
+    let got: Vec<String> = body["data"]["vault"]["semanticSearch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, want);
 }
