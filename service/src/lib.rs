@@ -5,6 +5,7 @@
 //! where `C: ConnectionTrait`, so they run inside a caller's transaction too) or, when they
 //! make several writes, a `&DatabaseConnection` and open their own transaction.
 
+pub mod access;
 pub mod billy;
 pub mod clock;
 pub mod crm;

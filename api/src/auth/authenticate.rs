@@ -14,7 +14,7 @@ pub enum AuthError {
     #[error("unauthenticated: {0}")]
     Unauthenticated(String),
     #[error("credential lookup failed: {0}")]
-    Lookup(#[from] sea_orm::DbErr),
+    Lookup(#[from] service::Error),
 }
 
 /// The server's means of checking credentials.

@@ -1,0 +1,3 @@
+//! API access records (migration `access`): API keys, stored as hashes.
+
+pub mod api_keys;
