@@ -2,7 +2,8 @@
 //!
 //! Each migration is a pair of SQL files in `migration/sql/` (`<name>.up.sql`,
 //! `<name>.down.sql`). The per-schema files and `cross_schema_links` are generated from
-//! `spec/model.json` by `tools/gen_sql.py`; `foundation` and `vault_search` are hand-written.
+//! `spec/model.json` by `tools/gen_sql.py`; `foundation`, `vault_search`, `access` and `vault_keyword_search` are
+//! hand-written.
 //! The migrator CLI is `cargo run -p migration -- <up|down|status|fresh|refresh|reset>`.
 
 pub use sea_orm_migration::prelude::*;
@@ -37,6 +38,10 @@ pub const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("m20261124_000012_fk_indexes", "fk_indexes"),
     sql_migration!("m20261124_000013_api_read_paths", "api_read_paths"),
     sql_migration!("m20261124_000014_access", "access"),
+    sql_migration!(
+        "m20261125_000015_vault_keyword_search",
+        "vault_keyword_search"
+    ),
 ];
 
 /// The schema of API access control (API keys, row-level security helpers).

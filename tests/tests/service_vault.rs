@@ -1347,13 +1347,59 @@ async fn hybrid_search_rejects_bad_input() {
 }
 
 #[tokio::test]
-async fn hybrid_search_uses_the_fts_and_hnsw_indexes() {
+async fn hybrid_search_uses_the_fts_and_hnsw_indexes_also_under_row_level_security() {
     let t = TestDb::new().await;
-    hybrid_corpus(&t).await;
-    let stmt = vault::hybrid_search_statement(&hybrid("invoice", &[1.0])).unwrap();
-    let plan = explain(&t, stmt, "enable_seqscan").await;
-    assert!(plan.contains("documents_content_fts_idx"), "{plan}");
-    assert!(plan.contains("embeddings_embedding_hnsw_idx"), "{plan}");
+    let [both, keyword, vector, far] = hybrid_corpus(&t).await;
+    let mut all = vec![both, keyword, vector, far];
+    all.sort();
+    // As the owner (no row-level security), and as the API role with each request role.
+    let api = tests::test_db::connect(&t.api_url(), 1).await.unwrap();
+    for (conn, role, sees) in [
+        (&t.db, None, true),
+        (&api, Some("service"), true),
+        (&api, Some("admin"), true),
+        (&api, Some("user"), false),
+        (&api, None, false),
+    ] {
+        let txn = conn.begin().await.unwrap();
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .unwrap();
+        if let Some(role) = role {
+            txn.execute_unprepared(&format!("SELECT set_config('tekup.role', '{role}', true)"))
+                .await
+                .unwrap();
+        }
+        let hits = vault::hybrid_search(&txn, hybrid("invoice", &[1.0]))
+            .await
+            .unwrap();
+        let scans =
+            |index: &str| format!("SELECT pg_stat_get_xact_numscans('vault.{index}'::regclass)");
+        let mut counts = Vec::new();
+        for index in ["documents_content_fts_idx", "embeddings_embedding_hnsw_idx"] {
+            let row = txn
+                .query_one_raw(Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    scans(index),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            counts.push(row.try_get_by_index::<i64>(0).unwrap());
+        }
+        txn.rollback().await.unwrap();
+        let mut ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
+        ids.sort();
+        if sees {
+            assert_eq!(ids, all, "{role:?}");
+            // The keyword side found the two documents containing the word.
+            let keyword_hits = hits.iter().filter(|h| h.keyword_score.is_some()).count();
+            assert_eq!(keyword_hits, 2, "{role:?}");
+            assert!(counts.iter().all(|&n| n >= 1), "{role:?}: scans {counts:?}");
+        } else {
+            assert!(ids.is_empty(), "{role:?} sees {ids:?}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

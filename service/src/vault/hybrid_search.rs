@@ -68,25 +68,20 @@ pub struct HybridHit {
     pub fused_score: f64,
 }
 
-/// Keyword list: the full-text GIN index `documents_content_fts_idx` is on exactly
-/// `to_tsvector('simple'::regconfig, content)`. Vector list: same shape as semantic search
+/// Keyword list: `vault.keyword_candidates` (migration `vault_keyword_search`, D20), which
+/// reads the full-text GIN index `documents_content_fts_idx` (on exactly
+/// `to_tsvector('simple'::regconfig, content)`) also under row-level security, where a
+/// query of its own could not use it (`@@` is not leakproof). Vector list: same shape as semantic search
 /// (nearest `N` by HNSW with the filter checked per candidate, threshold outside). Both
-/// ranked 1.., fused with a full join.
+/// ranked 1.., fused with a full join; only the top `limit` fused ids are read from
+/// `vault.documents`, each by primary key (`LATERAL … OFFSET 0`: the planner cannot turn it
+/// into a hash join over the whole table).
 fn sql() -> String {
     format!(
         "\
 WITH keyword AS ( \
     SELECT k.id, k.score, row_number() OVER (ORDER BY k.score DESC, k.id) AS rank \
-    FROM ( \
-        SELECT d.id, ts_rank_cd(to_tsvector('simple'::regconfig, d.content), q.query)::float8 AS score \
-        FROM vault.documents d, websearch_to_tsquery('simple'::regconfig, $1::text) AS q(query) \
-        WHERE to_tsvector('simple'::regconfig, d.content) @@ q.query \
-          AND ($3::text IS NULL OR d.source = $3) \
-          AND ($4::text IS NULL OR d.repository = $4) \
-          AND ($9::jsonb IS NULL OR d.metadata @> $9) \
-        ORDER BY score DESC, d.id \
-        LIMIT $5 \
-    ) k \
+    FROM vault.keyword_candidates($1::text, $3::text, $4::text, $9::jsonb, $5::integer) k \
 ), vector AS ( \
     SELECT n.id, 1 - n.distance AS similarity, \
            row_number() OVER (ORDER BY n.distance, n.id) AS rank \
@@ -103,13 +98,17 @@ WITH keyword AS ( \
            COALESCE(1.0::float8 / ($7 + k.rank), 0) + COALESCE(1.0::float8 / ($7 + v.rank), 0) \
                AS fused_score \
     FROM keyword k FULL JOIN vector v ON v.id = k.id \
+    ORDER BY fused_score DESC, id \
+    LIMIT $8 \
 ) \
 SELECT d.id, d.source, d.repository, d.path, d.content, d.metadata, d.sha, \
        f.keyword_score, f.vector_similarity, f.fused_score \
 FROM fused f \
-JOIN vault.documents d ON d.id = f.id \
-ORDER BY f.fused_score DESC, f.id \
-LIMIT $8",
+CROSS JOIN LATERAL ( \
+    SELECT d.id, d.source, d.repository, d.path, d.content, d.metadata, d.sha \
+    FROM vault.documents d WHERE d.id = f.id OFFSET 0 \
+) d \
+ORDER BY f.fused_score DESC, f.id",
         vector_scan::filter(3, 4, 9)
     )
 }
