@@ -36,8 +36,8 @@ pub enum Command {
     Key(KeyCommand),
 }
 
-/// `api token`.
-#[derive(Clone, Debug, Args)]
+/// `api token` (`Debug` hides the secret).
+#[derive(Clone, Args)]
 pub struct TokenArgs {
     /// Signing secret (at least 32 bytes).
     #[arg(long, env = "TEKUP_JWT_SECRET", hide_env_values = true)]
@@ -57,6 +57,19 @@ pub struct TokenArgs {
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub ttl_secs: u64,
+}
+
+impl fmt::Debug for TokenArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenArgs")
+            .field("jwt_secret", &"***")
+            .field("role", &self.role)
+            .field("subject", &self.subject)
+            .field("billy_org", &self.billy_org)
+            .field("renos_org", &self.renos_org)
+            .field("ttl_secs", &self.ttl_secs)
+            .finish()
+    }
 }
 
 /// `api key ...`.
@@ -238,6 +251,29 @@ mod tests {
     #[test]
     fn command_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn token_args_debug_hides_the_secret() {
+        let cli = Cli::try_parse_from([
+            "api",
+            "token",
+            "--jwt-secret",
+            "a-very-secret-signing-key-of-32-bytes!!",
+            "--role",
+            "service",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(Cli {
+            command: Some(Command::Token(args)),
+            ..
+        }) = cli
+        else {
+            panic!("token arguments do not parse: {cli:?}");
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("a-very-secret"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
     }
 
     #[test]

@@ -94,6 +94,7 @@ enum StartupError {
     },
     Serve(std::io::Error),
     Keyring(service::Error),
+    Schema(String),
     NoDatabase,
 }
 
@@ -113,6 +114,7 @@ impl fmt::Display for StartupError {
             Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Self::Serve(source) => write!(f, "the HTTP server failed: {source}"),
             Self::NoDatabase => write!(f, "no database: set DATABASE_URL or pass --database-url"),
+            Self::Schema(why) => write!(f, "the GraphQL schema cannot be built: {why}"),
             Self::Keyring(source) => write!(
                 f,
                 "the Billy keyring configuration is invalid ({source:?}); set \
@@ -157,6 +159,9 @@ async fn run(config: Config) -> Result<(), StartupError> {
         ),
         Err(err) => tracing::warn!(error = %err, "cannot read the migration status"),
     }
+
+    // Built now rather than on the first request, so a broken schema stops the start.
+    api::graphql::schema(config.introspection).map_err(StartupError::Schema)?;
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

@@ -9,17 +9,25 @@
 -- keyword list is read by this function, which runs as the table owner (no row-level
 -- security, so the index is used) and applies the vault policy itself: rows are returned
 -- when the request is staff (`access.is_staff()`, the `tekup_staff` policy of the vault
--- tables) or when the session is not bound by the policies at all (the owner, a
--- superuser or a BYPASSRLS role, who read the table directly anyway).
+-- tables) or when the caller is not bound by the policies at all (the owner, a superuser
+-- or a BYPASSRLS role, who read the table directly anyway). The condition must follow the
+-- vault tables' policy (migration `access`: staff only); tests/tests/service_vault.rs
+-- calls the function directly per role.
 
 CREATE FUNCTION access.session_bypasses_row_security() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT r.rolsuper OR r.rolbypassrls OR NOT pg_has_role(session_user, 'tekup_app', 'USAGE')
+    -- The role the statement runs as outside any security-definer function: the role of
+    -- `SET ROLE` when one is set (a pooler's authenticator role switching to the API role),
+    -- else the login role.
+    SELECT r.rolsuper OR r.rolbypassrls OR NOT pg_has_role(r.oid, 'tekup_app', 'USAGE')
     FROM pg_roles r
-    WHERE r.rolname = session_user
+    WHERE r.rolname = CASE current_setting('role')
+                          WHEN 'none' THEN session_user::text
+                          ELSE current_setting('role')
+                      END
 $$;
 COMMENT ON FUNCTION access.session_bypasses_row_security() IS
-    'Whether the session''s login role is not bound by the tekup_app row-level security policies';
+    'Whether the calling role (of SET ROLE, else the login role) is not bound by the tekup_app row-level security policies';
 
 CREATE FUNCTION vault.keyword_candidates(
     search_text text,
@@ -37,10 +45,19 @@ LANGUAGE sql STABLE SECURITY DEFINER ROWS 40 SET search_path = pg_catalog, pg_te
       AND (metadata_filter IS NULL OR d.metadata @> metadata_filter)
       AND ((SELECT access.is_staff()) OR (SELECT access.session_bypasses_row_security()))
     ORDER BY score DESC, d.id
-    LIMIT max_rows
+    LIMIT least(greatest(coalesce(max_rows, 0), 0), 1000)
 $$;
 COMMENT ON FUNCTION vault.keyword_candidates(text, text, text, jsonb, integer) IS
     'Top max_rows documents matching websearch_to_tsquery(''simple'', search_text), by ts_rank_cd, with the optional source/repository/metadata filter; staff only under row-level security';
+
+-- Owned by the owner of the table it reads (not by whoever ran the migration, which might be
+-- a superuser): it bypasses row-level security as that owner does, and no more.
+DO $$
+BEGIN
+    EXECUTE format('ALTER FUNCTION vault.keyword_candidates(text, text, text, jsonb, integer) OWNER TO %I',
+                   (SELECT tableowner FROM pg_tables WHERE schemaname = 'vault' AND tablename = 'documents'));
+END
+$$;
 
 REVOKE ALL ON FUNCTION access.session_bypasses_row_security() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vault.keyword_candidates(text, text, text, jsonb, integer) FROM PUBLIC;

@@ -1373,6 +1373,18 @@ async fn hybrid_search_uses_the_fts_and_hnsw_indexes_also_under_row_level_securi
         let hits = vault::hybrid_search(&txn, hybrid("invoice", &[1.0]))
             .await
             .unwrap();
+        // The keyword function applies the vault policy itself (it runs as the owner).
+        let direct = txn
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT count(*) FROM vault.keyword_candidates('invoice', NULL, NULL, NULL, 40)",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap();
+        assert_eq!(direct, if sees { 2 } else { 0 }, "{role:?}");
         let scans =
             |index: &str| format!("SELECT pg_stat_get_xact_numscans('vault.{index}'::regclass)");
         let mut counts = Vec::new();

@@ -58,7 +58,7 @@ impl RequestDb {
     }
 }
 
-/// The schema, built on first use; without `introspection`, `__schema` and `__type` are
+/// The schema, built on first use (the server builds it at start); without `introspection`, `__schema` and `__type` are
 /// refused.
 pub fn schema(introspection: bool) -> Result<Schema, String> {
     static OPEN: LazyLock<Result<Schema, String>> = LazyLock::new(|| schema::build(true));

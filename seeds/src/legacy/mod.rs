@@ -18,6 +18,8 @@ pub mod report;
 pub mod subcontractors;
 pub mod vault;
 
+use std::fmt;
+
 use clap::Args;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, TransactionTrait};
 use service::billy::crypto::Keyring;
@@ -32,8 +34,8 @@ use crate::progress::Step;
 /// Default rows per batch (and per transaction).
 pub const DEFAULT_BATCH_SIZE: u64 = 500;
 
-/// Arguments of `tekup import legacy`.
-#[derive(Clone, Debug, Args)]
+/// Arguments of `tekup import legacy` (`Debug` hides the source URL's password).
+#[derive(Clone, Args)]
 pub struct ImportArgs {
     /// The legacy source database (any PostgreSQL), e.g. postgres://user:pw@host/db.
     #[arg(
@@ -60,6 +62,30 @@ pub struct ImportArgs {
     pub stop_after: Option<u64>,
 }
 
+impl fmt::Debug for ImportArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportArgs")
+            .field("from", &redact(&self.from))
+            .field("dry_run", &self.dry_run)
+            .field("batch_size", &self.batch_size)
+            .field("layouts", &self.layouts)
+            .field("renos_organization_id", &self.renos_organization_id)
+            .field("stop_after", &self.stop_after)
+            .finish()
+    }
+}
+
+impl fmt::Debug for VerifyArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyArgs")
+            .field("from", &redact(&self.from))
+            .field("batch_size", &self.batch_size)
+            .field("layouts", &self.layouts)
+            .field("renos_organization_id", &self.renos_organization_id)
+            .finish()
+    }
+}
+
 impl ImportArgs {
     /// Arguments for a source URL with every default.
     pub fn new(from: impl Into<String>) -> Self {
@@ -74,8 +100,8 @@ impl ImportArgs {
     }
 }
 
-/// Arguments of `tekup verify`.
-#[derive(Clone, Debug, Args)]
+/// Arguments of `tekup verify` (`Debug` hides the source URL's password).
+#[derive(Clone, Args)]
 pub struct VerifyArgs {
     /// The legacy source database (any PostgreSQL).
     #[arg(
@@ -359,6 +385,14 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn redacts_passwords_also_in_debug() {
+        let args = super::ImportArgs::new("postgres://u:secret@h:5/db");
+        assert!(!format!("{args:?}").contains("secret"));
+        let args = super::VerifyArgs::new("postgres://u:secret@h:5/db");
+        assert!(!format!("{args:?}").contains("secret"));
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(
