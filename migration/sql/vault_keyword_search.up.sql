@@ -14,6 +14,19 @@
 -- vault tables' policy (migration `access`: staff only); tests/tests/service_vault.rs
 -- calls the function directly per role.
 
+-- The ranking reads the document's words from a stored column instead of parsing the
+-- content again for every match (`ts_rank_cd` needs the positions, which the GIN index
+-- does not hold): measured at 100k documents, a one-word query matching 4,000 documents
+-- took 55 ms with `to_tsvector(content)` per match and 7 ms with the column, a two-word
+-- query matching 86 documents 1.7 ms and 0.5 ms. Derived data, not part of the data model:
+-- no entity field, no GraphQL field, left out of content checksums; matching still uses
+-- the expression index `documents_content_fts_idx`, which equals this column.
+ALTER TABLE vault.documents
+    ADD COLUMN content_tsv tsvector
+    GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, content)) STORED;
+COMMENT ON COLUMN vault.documents.content_tsv IS
+    'to_tsvector(''simple'', content), stored for ranking keyword matches (derived; not in the data model)';
+
 CREATE FUNCTION access.session_bypasses_row_security() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     -- The role the statement runs as outside any security-definer function: the role of
@@ -37,7 +50,7 @@ CREATE FUNCTION vault.keyword_candidates(
     max_rows integer
 ) RETURNS TABLE (id uuid, score double precision)
 LANGUAGE sql STABLE SECURITY DEFINER ROWS 40 SET search_path = pg_catalog, pg_temp AS $$
-    SELECT d.id, ts_rank_cd(to_tsvector('simple'::regconfig, d.content), q.tsq)::float8 AS score
+    SELECT d.id, ts_rank_cd(d.content_tsv, q.tsq)::float8 AS score
     FROM vault.documents d, websearch_to_tsquery('simple'::regconfig, search_text) AS q(tsq)
     WHERE to_tsvector('simple'::regconfig, d.content) @@ q.tsq
       AND (only_source IS NULL OR d.source = only_source)

@@ -16,7 +16,7 @@ pub struct TableChecksum {
     pub md5: String,
 }
 
-/// The checksum of `schema.table`, with `columns` (all when empty) in the order of
+/// The checksum of `schema.table`, with `columns` (when empty: [`content_columns`]) in the order of
 /// `order_by` (the primary key columns). Identifiers are quoted; values never interpolated.
 pub async fn table_checksum<C: ConnectionTrait>(
     db: &C,
@@ -26,18 +26,22 @@ pub async fn table_checksum<C: ConnectionTrait>(
     order_by: &[&str],
 ) -> Result<TableChecksum, DbErr> {
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let row_expr = if columns.is_empty() {
-        "t::text".to_owned()
+    let all;
+    let columns: Vec<&str> = if columns.is_empty() {
+        all = content_columns(db, schema, table).await?;
+        all.iter().map(String::as_str).collect()
     } else {
-        format!(
-            "row({})::text",
-            columns
-                .iter()
-                .map(|c| format!("t.{}", q(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        columns.to_vec()
     };
+    // `row(every column)::text` is the text of `t::text`.
+    let row_expr = format!(
+        "row({})::text",
+        columns
+            .iter()
+            .map(|c| format!("t.{}", q(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let order = if order_by.is_empty() {
         "t::text".to_owned()
     } else {
@@ -62,6 +66,27 @@ pub async fn table_checksum<C: ConnectionTrait>(
         rows: row.try_get("", "n")?,
         md5: row.try_get("", "h")?,
     })
+}
+
+/// The columns of `schema.table` that hold content, in table order: all but generated
+/// columns (derived from the others, e.g. `vault.documents.content_tsv`).
+pub async fn content_columns<C: ConnectionTrait>(
+    db: &C,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<String>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT a.attname::text AS c FROM pg_attribute a
+             JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = $1 AND t.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.attgenerated = ''
+             ORDER BY a.attnum",
+            [schema.into(), table.into()],
+        ))
+        .await?;
+    rows.iter().map(|r| r.try_get::<String>("", "c")).collect()
 }
 
 /// The primary-key columns of `schema.table`, in key order.

@@ -1,6 +1,7 @@
 //! A snapshot of what the migrations built, read from `pg_catalog`: one line per schema,
 //! table, column (type, nullability, default), primary key, unique constraint, check
-//! constraint, index, foreign key (with its actions), trigger and function of the six
+//! constraint, index, foreign key (with its actions), trigger, function and generated
+//! (`derived`) column of the six
 //! schemas, plus row-level security, policies, privileges and the `access` schema. Two snapshots, or a snapshot and the model, compare as sets of lines.
 
 use std::collections::BTreeSet;
@@ -85,7 +86,18 @@ const QUERIES: &[&str] = &[
      JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-     WHERE n.nspname IN ({SCHEMAS}) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
+     WHERE n.nspname IN ({SCHEMAS}) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attgenerated = ''",
+    // generated (derived) columns: hand-written, not in the model
+    "SELECT 'derived ' || n.nspname || '.' || c.relname || '.' || a.attname || ' '
+            || format_type(a.atttypid, a.atttypmod)
+            || ' AS ' || pg_get_expr(d.adbin, d.adrelid) AS line
+     FROM pg_attribute a
+     JOIN pg_class c ON c.oid = a.attrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE n.nspname IN ({SCHEMAS}) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attgenerated <> ''",
     // primary keys, unique and check constraints
     "SELECT CASE con.contype WHEN 'p' THEN 'pk ' WHEN 'u' THEN 'unique ' ELSE 'check ' END
             || n.nspname || '.' || c.relname || ' ' || con.conname || ' ('

@@ -1,9 +1,9 @@
 //! The seed's checksum: every table of the six schemas, without the columns no seed can
 //! fix (see [`VOLATILE`]).
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::checksum::{TableChecksum, primary_key, table_checksum, tables};
+use crate::checksum::{TableChecksum, content_columns, primary_key, table_checksum, tables};
 
 /// The six schemas.
 pub const SCHEMAS: &[&str] = &["billy", "crm", "flow", "renos", "shared", "vault"];
@@ -20,24 +20,6 @@ pub const VOLATILE: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-async fn columns<C: ConnectionTrait>(
-    db: &C,
-    schema: &str,
-    table: &str,
-) -> Result<Vec<String>, DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT a.attname::text AS c FROM pg_attribute a
-             JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-             WHERE n.nspname = $1 AND t.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-             ORDER BY a.attnum",
-            [schema.into(), table.into()],
-        ))
-        .await?;
-    rows.iter().map(|r| r.try_get::<String>("", "c")).collect()
-}
-
 /// Checksums of every table of the six schemas over its stable columns, ordered by the
 /// primary key (by all stable columns where a key column is volatile).
 pub async fn stable_checksums<C: ConnectionTrait>(db: &C) -> Result<Vec<TableChecksum>, DbErr> {
@@ -47,7 +29,7 @@ pub async fn stable_checksums<C: ConnectionTrait>(db: &C) -> Result<Vec<TableChe
             .iter()
             .find(|(vs, vt, _)| *vs == s && *vt == t)
             .map_or(&[], |(_, _, c)| *c);
-        let cols = columns(db, &s, &t).await?;
+        let cols = content_columns(db, &s, &t).await?;
         let stable: Vec<&str> = cols
             .iter()
             .map(String::as_str)
