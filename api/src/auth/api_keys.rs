@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sea_orm::ConnectionTrait;
-use service::access::api_keys::{self as store, KeyGrant};
+use service::access::api_keys::{self as store, KeyGrant, KeyRole};
 use uuid::Uuid;
 
 pub use service::access::api_keys::{PREFIX, hash, looks_like_key};
@@ -19,12 +19,12 @@ use super::{Principal, RenosOrgId, Role};
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
 const CACHE_MAX: usize = 10_000;
 
-/// The principal of what a key grants; `None` for a role the API does not know or a
-/// `user` key without a tenant.
+/// The principal of what a key grants; `None` for a `user` key without a (valid) tenant.
 fn principal(g: KeyGrant) -> Option<Principal> {
-    match Role::parse(&g.role) {
-        Some(role @ (Role::Service | Role::Admin)) => Some(Principal::staff(role, g.name)),
-        Some(Role::User) => {
+    match g.role {
+        KeyRole::Service => Some(Principal::staff(Role::Service, g.name)),
+        KeyRole::Admin => Some(Principal::staff(Role::Admin, g.name)),
+        KeyRole::User => {
             let renos = g
                 .renos_organization_id
                 .as_deref()
@@ -36,7 +36,6 @@ fn principal(g: KeyGrant) -> Option<Principal> {
                 renos_organization_id: renos,
             })
         }
-        _ => None,
     }
 }
 
@@ -92,10 +91,21 @@ pub async fn create<C: ConnectionTrait>(
     billy_organization_id: Option<Uuid>,
     renos_organization_id: Option<&RenosOrgId>,
 ) -> service::Result<String> {
+    let role = match role {
+        Role::Service => KeyRole::Service,
+        Role::Admin => KeyRole::Admin,
+        Role::User => KeyRole::User,
+        Role::Anonymous => {
+            return Err(service::Error::invalid(
+                "role",
+                "a key grants service, admin or user",
+            ));
+        }
+    };
     store::create(
         db,
         name,
-        role.as_str(),
+        role,
         billy_organization_id,
         renos_organization_id.map(RenosOrgId::as_str),
     )
@@ -111,10 +121,10 @@ pub async fn revoke<C: ConnectionTrait>(db: &C, name: &str) -> service::Result<u
 mod tests {
     use super::*;
 
-    fn grant(role: &str, billy: Option<Uuid>, renos: Option<&str>) -> KeyGrant {
+    fn grant(role: KeyRole, billy: Option<Uuid>, renos: Option<&str>) -> KeyGrant {
         KeyGrant {
             name: "k".into(),
-            role: role.into(),
+            role,
             billy_organization_id: billy,
             renos_organization_id: renos.map(str::to_owned),
         }
@@ -123,16 +133,23 @@ mod tests {
     #[test]
     fn grants_become_principals_only_when_complete() {
         assert_eq!(
-            principal(grant("admin", None, None)).map(|p| p.role),
+            principal(grant(KeyRole::Admin, None, None)).map(|p| p.role),
             Some(Role::Admin)
         );
-        assert_eq!(principal(grant("user", None, None)), None);
-        assert_eq!(principal(grant("user", None, Some("bad id"))), None);
-        let p = principal(grant("user", None, Some("org-1")));
+        assert_eq!(principal(grant(KeyRole::User, None, None)), None);
+        assert_eq!(principal(grant(KeyRole::User, None, Some("bad id"))), None);
+        let p = principal(grant(KeyRole::User, None, Some("org-1")));
         assert_eq!(
             p.and_then(|p| p.renos_organization_id),
             RenosOrgId::parse("org-1")
         );
-        assert_eq!(principal(grant("root", None, None)), None);
+        assert_eq!(
+            principal(grant(KeyRole::Service, None, None)).map(|p| p.role),
+            Some(Role::Service)
+        );
+        for r in [KeyRole::Service, KeyRole::Admin, KeyRole::User] {
+            assert_eq!(KeyRole::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(KeyRole::parse("root"), None);
     }
 }

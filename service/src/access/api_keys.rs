@@ -6,18 +6,46 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// The prefix of every API key.
 pub const PREFIX: &str = "tk_";
+
+/// The role a key grants (`access.api_keys.role`; a CHECK constraint keeps it to these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRole {
+    Service,
+    Admin,
+    User,
+}
+
+impl KeyRole {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Service => "service",
+            Self::Admin => "admin",
+            Self::User => "user",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "service" => Some(Self::Service),
+            "admin" => Some(Self::Admin),
+            "user" => Some(Self::User),
+            _ => None,
+        }
+    }
+}
 
 /// What a valid key grants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyGrant {
     /// The key's name (who or what uses it).
     pub name: String,
-    /// `service`, `admin` or `user` (a CHECK constraint keeps it to these).
-    pub role: String,
+    pub role: KeyRole,
     pub billy_organization_id: Option<Uuid>,
     pub renos_organization_id: Option<String>,
 }
@@ -57,9 +85,12 @@ pub async fn lookup<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<KeyG
     let Some(row) = row else {
         return Ok(None);
     };
+    let role: String = row.try_get("", "role")?;
+    let role = KeyRole::parse(&role)
+        .ok_or_else(|| Error::internal(&format!("api key with unknown role {role:?}")))?;
     Ok(Some(KeyGrant {
         name: row.try_get("", "name")?,
-        role: row.try_get("", "role")?,
+        role,
         billy_organization_id: row.try_get("", "billy_organization_id")?,
         renos_organization_id: row.try_get("", "renos_organization_id")?,
     }))
@@ -70,7 +101,7 @@ pub async fn lookup<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<KeyG
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     name: &str,
-    role: &str,
+    role: KeyRole,
     billy_organization_id: Option<Uuid>,
     renos_organization_id: Option<&str>,
 ) -> Result<String> {
@@ -83,7 +114,7 @@ pub async fn create<C: ConnectionTrait>(
             name.into(),
             hash(&key).into(),
             key[..PREFIX.len() + 8].to_owned().into(),
-            role.into(),
+            role.as_str().into(),
             billy_organization_id.into(),
             renos_organization_id.map(str::to_owned).into(),
         ],
