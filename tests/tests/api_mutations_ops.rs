@@ -529,6 +529,43 @@ async fn gdpr_export_and_erasure() {
     .await);
     assert_eq!(d["renos"]["completeDataExport"]["status"], "COMPLETED");
 
+    // The export document: a query field, read in the query's snapshot; staff only.
+    let d = ok(gql(&app, r#"{ renos { dataExportDocument(userId: "u-1") } }"#).await);
+    let doc = &d["renos"]["dataExportDocument"];
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["user"]["email"], "ole@example.dk");
+    assert_eq!(doc["data_export_requests"][0]["id"], export_id.as_str());
+    assert_eq!(doc["data_export_requests"][0]["status"], "completed");
+    assert!(
+        !doc.to_string().contains("hash-of-secret"),
+        "password hash exported: {doc}"
+    );
+    let body = gql(
+        &app,
+        r#"{ renos { dataExportDocument(userId: "nobody") } }"#,
+    )
+    .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let admin = app.client_as(Role::Admin);
+    let d = ok(post(
+        &admin,
+        &app,
+        r#"{ renos { dataExportDocument(userId: "u-1") } }"#,
+    )
+    .await);
+    assert_eq!(
+        d["renos"]["dataExportDocument"]["user"]["name"],
+        "Ole Olsen"
+    );
+    let user = app.client_as_user(None, Some("org-1"));
+    let body = post(
+        &user,
+        &app,
+        r#"{ renos { dataExportDocument(userId: "u-1") } }"#,
+    )
+    .await;
+    assert_eq!(code(&body), "FORBIDDEN");
+
     // Erasure: scheduled now, executed, the user anonymised.
     let now = iso(Utc::now());
     let d = ok(gql(

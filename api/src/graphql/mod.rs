@@ -7,6 +7,7 @@ pub mod connection;
 pub mod errors;
 pub mod fields;
 pub mod filters;
+pub mod gdpr_export;
 pub mod guard;
 pub mod handler;
 pub mod mutation;

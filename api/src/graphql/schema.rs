@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, HashSet};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Schema, TypeRef};
 use service::read::catalog;
 
-use super::{aggregate, connection, filters, mutation, names, order, root, scalars, search, types};
+use super::{
+    aggregate, connection, filters, gdpr_export, mutation, names, order, root, scalars, search,
+    types,
+};
 
 /// Deepest query accepted (standard introspection fits).
 pub const MAX_DEPTH: usize = 16;
@@ -84,6 +87,10 @@ pub fn build(introspection: bool) -> Result<Schema, String> {
         search::SCHEMA,
         search::fields().into_iter().fold(vault, Object::field),
     );
+    let renos = per_schema
+        .remove(gdpr_export::SCHEMA)
+        .ok_or_else(|| format!("no {} tables for the export field", gdpr_export::SCHEMA))?;
+    per_schema.insert(gdpr_export::SCHEMA, renos.field(gdpr_export::field()));
     let mut query = Object::new("Query");
     for (schema, obj) in per_schema {
         query = query.field(Field::new(

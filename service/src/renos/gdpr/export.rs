@@ -81,25 +81,34 @@ pub async fn export_user_data<C: TransactionTrait>(db: &C, user_id: &str) -> Res
             Some(AccessMode::ReadOnly),
         )
         .await?;
+    let doc = export_user_data_in(&txn, user_id).await?;
+    txn.commit().await?;
+    Ok(doc)
+}
+
+/// [`export_user_data`] read through `txn`, a transaction the caller opened: a consistent
+/// document needs it to be REPEATABLE READ (or SERIALIZABLE), as the API's query
+/// transactions are. Unknown user → [`Error::NotFound`].
+pub async fn export_user_data_in<C: ConnectionTrait>(txn: &C, user_id: &str) -> Result<Value> {
     let user = users::Entity::find_by_id(user_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| Error::not_found("user"))?;
     let consents = consent_records::Entity::find()
         .filter(consent_records::Column::UserId.eq(user_id))
         .order_by_asc(consent_records::Column::GrantedAt)
         .order_by_asc(consent_records::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     let notifications = notifications::Entity::find()
         .filter(notifications::Column::UserId.eq(user_id))
         .order_by_asc(notifications::Column::CreatedAt)
         .order_by_asc(notifications::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     let member = team_members::Entity::find()
         .filter(team_members::Column::UserId.eq(user_id))
-        .one(&txn)
+        .one(txn)
         .await?;
     let entries = match &member {
         Some(m) => {
@@ -107,7 +116,7 @@ pub async fn export_user_data<C: TransactionTrait>(db: &C, user_id: &str) -> Res
                 .filter(time_entries::Column::TeamMemberId.eq(m.id.as_str()))
                 .order_by_asc(time_entries::Column::StartTime)
                 .order_by_asc(time_entries::Column::Id)
-                .all(&txn)
+                .all(txn)
                 .await?
         }
         None => Vec::new(),
@@ -116,13 +125,13 @@ pub async fn export_user_data<C: TransactionTrait>(db: &C, user_id: &str) -> Res
         .filter(time_corrections::Column::SubmittedBy.eq(user_id))
         .order_by_asc(time_corrections::Column::CreatedAt)
         .order_by_asc(time_corrections::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     let sessions = chat_sessions::Entity::find()
         .filter(chat_sessions::Column::UserId.eq(user_id))
         .order_by_asc(chat_sessions::Column::CreatedAt)
         .order_by_asc(chat_sessions::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     let mut chats = Vec::with_capacity(sessions.len());
     for s in sessions {
@@ -130,7 +139,7 @@ pub async fn export_user_data<C: TransactionTrait>(db: &C, user_id: &str) -> Res
             .filter(chat_messages::Column::SessionId.eq(s.id.as_str()))
             .order_by_asc(chat_messages::Column::CreatedAt)
             .order_by_asc(chat_messages::Column::Id)
-            .all(&txn)
+            .all(txn)
             .await?;
         chats.push(json!({ "session": s, "messages": messages }));
     }
@@ -138,15 +147,14 @@ pub async fn export_user_data<C: TransactionTrait>(db: &C, user_id: &str) -> Res
         .filter(data_export_requests::Column::UserId.eq(user_id))
         .order_by_asc(data_export_requests::Column::RequestDate)
         .order_by_asc(data_export_requests::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     let deletions = data_deletion_requests::Entity::find()
         .filter(data_deletion_requests::Column::UserId.eq(user_id))
         .order_by_asc(data_deletion_requests::Column::RequestDate)
         .order_by_asc(data_deletion_requests::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
-    txn.commit().await?;
     Ok(json!({
         "format_version": EXPORT_FORMAT_VERSION,
         "generated_at": now(),

@@ -3,11 +3,9 @@
 //! access/portability and right to erasure through `service::renos::gdpr`. Erasure
 //! anonymises the user (see `docs/service/renos-comms.md`).
 //!
-//! The export document itself (`gdpr::export::export_user_data`) is not a mutation: the
-//! service reads it in a REPEATABLE READ, READ ONLY transaction of its own, which
-//! PostgreSQL cannot start as a savepoint of the mutation's READ COMMITTED transaction
-//! ("SET TRANSACTION ISOLATION LEVEL must be called before any query"). It fits a query
-//! field (the query transaction already is REPEATABLE READ, READ ONLY).
+//! The export document itself is a query field, `renos { dataExportDocument(userId) }`
+//! (`graphql::gdpr_export`): it needs one consistent snapshot, which the query's REPEATABLE
+//! READ, READ ONLY transaction is, and a mutation's READ COMMITTED transaction is not.
 
 use async_graphql::dynamic::{Field, FieldFuture, InputValue, Object, Type, TypeRef};
 use serde_json::json;
