@@ -351,6 +351,16 @@ async fn no_view_debug_or_audit_entry_contains_the_key_or_its_ciphertext() {
     }
     let revealed = reveal_api_key(&t.db, &kr, org.id).await.unwrap();
     assert!(!format!("{revealed:?}").contains("second-secret-key-99"));
+    // The entity row itself holds the ciphertext; its Debug does not show it.
+    let row = organizations::Entity::find_by_id(org.id)
+        .one(&t.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.billy_api_key, new_ciphertext);
+    let dbg = format!("{row:?}");
+    assert!(!dbg.contains(&new_ciphertext), "{dbg}");
+    assert!(dbg.contains("billy_api_key: \"***\""), "{dbg}");
 
     // The audit trails record the operations but not the key.
     let trail_rows = t

@@ -5,7 +5,8 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+/// `Debug` shows `***` for the secret column(s): `billy_api_key`.
+#[derive(Clone, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(schema_name = "billy", table_name = "organizations")]
 pub struct Model {
     /// PK.
@@ -26,6 +27,22 @@ pub struct Model {
     pub settings: Json,
     pub is_active: bool,
     pub api_key_rotated_at: DateTimeWithTimeZone,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("billy_api_key", &"***")
+            .field("billy_organization_id", &self.billy_organization_id)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("settings", &self.settings)
+            .field("is_active", &self.is_active)
+            .field("api_key_rotated_at", &self.api_key_rotated_at)
+            .finish()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

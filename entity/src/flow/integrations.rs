@@ -20,7 +20,8 @@ pub enum IntegrationStatus {
     Error,
 }
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+/// `Debug` shows `***` for the secret column(s): `config`.
+#[derive(Clone, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(schema_name = "flow", table_name = "integrations")]
 pub struct Model {
     /// PK.
@@ -45,6 +46,24 @@ pub struct Model {
     pub last_used_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("r#type", &self.r#type)
+            .field("config", &"***")
+            .field("status", &self.status)
+            .field("last_error", &self.last_error)
+            .field("owner", &self.owner)
+            .field("usage_count", &self.usage_count)
+            .field("last_used_at", &self.last_used_at)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

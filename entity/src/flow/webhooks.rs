@@ -5,7 +5,8 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+/// `Debug` shows `***` for the secret column(s): `secret`.
+#[derive(Clone, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(schema_name = "flow", table_name = "webhooks")]
 pub struct Model {
     /// PK.
@@ -33,6 +34,25 @@ pub struct Model {
     pub last_request_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("id", &self.id)
+            .field("workflow_id", &self.workflow_id)
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("secret", &"***")
+            .field("allowed_ips", &self.allowed_ips)
+            .field("is_active", &self.is_active)
+            .field("request_count", &self.request_count)
+            .field("last_request_at", &self.last_request_at)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,7 +26,8 @@ pub enum UserRole {
     Client,
 }
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+/// `Debug` shows `***` for the secret column(s): `password_hash`.
+#[derive(Clone, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(schema_name = "renos", table_name = "users")]
 pub struct Model {
     /// PK.
@@ -52,6 +53,24 @@ pub struct Model {
     /// P1: shared.users identity
     #[sea_orm(nullable)]
     pub shared_user_id: Option<Uuid>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("phone", &self.phone)
+            .field("password_hash", &"***")
+            .field("role", &self.role)
+            .field("is_active", &self.is_active)
+            .field("last_login_at", &self.last_login_at)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("shared_user_id", &self.shared_user_id)
+            .finish()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
