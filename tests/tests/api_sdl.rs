@@ -54,3 +54,51 @@ fn the_sdl_never_exposes_secret_or_vector_columns() {
             .any(|f| f == "apiKeyRotatedAt")
     );
 }
+
+/// The number of fields of the object type `name` in the built schema (by introspection).
+async fn field_count(schema: &async_graphql::dynamic::Schema, name: &str) -> usize {
+    let res = schema
+        .execute(format!(
+            r#"{{ __type(name: "{name}") {{ fields {{ name }} }} }}"#
+        ))
+        .await;
+    assert!(res.errors.is_empty(), "{:?}", res.errors);
+    let data = res.data.into_json().unwrap();
+    data["__type"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no type {name}"))
+        .len()
+}
+
+/// A name used twice in one object (say a table's root field and an operation) makes
+/// async-graphql panic while the schema is built, at server start: every field the
+/// builders make is in the schema, once.
+#[tokio::test]
+async fn every_built_field_is_in_the_schema_once() {
+    use api::graphql::{gdpr_export, mutation, names, root, search};
+    let cat = service::read::catalog().unwrap();
+    let schema = api::graphql::schema(true).unwrap();
+    let mutations = mutation::fields(cat);
+    for (s, fields) in &mutations {
+        let ty = names::schema_mutation_type(s);
+        assert_eq!(field_count(&schema, &ty).await, fields.len(), "{ty}");
+    }
+    let mut schemas: Vec<&str> = cat.tables().iter().map(|t| t.schema.as_str()).collect();
+    schemas.dedup();
+    for s in schemas {
+        let mut built: usize = cat
+            .tables()
+            .iter()
+            .filter(|t| t.schema == s)
+            .map(|t| root::fields(cat, t).len())
+            .sum();
+        if s == search::SCHEMA {
+            built += search::fields().len();
+        }
+        if s == gdpr_export::SCHEMA {
+            built += 1;
+        }
+        let ty = names::schema_type(s);
+        assert_eq!(field_count(&schema, &ty).await, built, "{ty}");
+    }
+}
