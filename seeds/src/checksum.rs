@@ -75,18 +75,17 @@ pub async fn content_columns<C: ConnectionTrait>(
     schema: &str,
     table: &str,
 ) -> Result<Vec<String>, DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT a.attname::text AS c FROM pg_attribute a
-             JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-             WHERE n.nspname = $1 AND t.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-               AND a.attgenerated = ''
-             ORDER BY a.attnum",
-            [schema.into(), table.into()],
-        ))
-        .await?;
-    rows.iter().map(|r| r.try_get::<String>("", "c")).collect()
+    column_names(
+        db,
+        "SELECT a.attname::text AS c FROM pg_attribute a
+         JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE n.nspname = $1 AND t.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attgenerated = ''
+         ORDER BY a.attnum",
+        schema,
+        table,
+    )
+    .await
 }
 
 /// The primary-key columns of `schema.table`, in key order.
@@ -95,14 +94,30 @@ pub async fn primary_key<C: ConnectionTrait>(
     schema: &str,
     table: &str,
 ) -> Result<Vec<String>, DbErr> {
+    column_names(
+        db,
+        "SELECT a.attname::text AS c FROM pg_index i
+         JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+         WHERE i.indisprimary AND n.nspname = $1 AND t.relname = $2 ORDER BY k.ord",
+        schema,
+        table,
+    )
+    .await
+}
+
+/// The column `c` of every row of the catalog query `sql` over `$1` = schema, `$2` = table.
+async fn column_names<C: ConnectionTrait>(
+    db: &C,
+    sql: &str,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<String>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT a.attname::text AS c FROM pg_index i
-             JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-             JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-             WHERE i.indisprimary AND n.nspname = $1 AND t.relname = $2 ORDER BY k.ord",
+            sql,
             [schema.into(), table.into()],
         ))
         .await?;
