@@ -27,21 +27,6 @@ ALTER TABLE vault.documents
 COMMENT ON COLUMN vault.documents.content_tsv IS
     'to_tsvector(''simple'', content), stored for ranking keyword matches (derived; not in the data model)';
 
-CREATE FUNCTION access.session_bypasses_row_security() RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    -- The role the statement runs as outside any security-definer function: the role of
-    -- `SET ROLE` when one is set (a pooler's authenticator role switching to the API role),
-    -- else the login role.
-    SELECT r.rolsuper OR r.rolbypassrls OR NOT pg_has_role(r.oid, 'tekup_app', 'USAGE')
-    FROM pg_roles r
-    WHERE r.rolname = CASE current_setting('role')
-                          WHEN 'none' THEN session_user::text
-                          ELSE current_setting('role')
-                      END
-$$;
-COMMENT ON FUNCTION access.session_bypasses_row_security() IS
-    'Whether the calling role (of SET ROLE, else the login role) is not bound by the tekup_app row-level security policies';
-
 CREATE FUNCTION vault.keyword_candidates(
     search_text text,
     only_source text,
@@ -56,7 +41,15 @@ LANGUAGE sql STABLE SECURITY DEFINER ROWS 40 SET search_path = pg_catalog, pg_te
       AND (only_source IS NULL OR d.source = only_source)
       AND (only_repository IS NULL OR d.repository = only_repository)
       AND (metadata_filter IS NULL OR d.metadata @> metadata_filter)
-      AND ((SELECT access.is_staff()) OR (SELECT access.session_bypasses_row_security()))
+      AND ((SELECT access.is_staff()) OR (
+          -- the calling role (of `SET ROLE` when one is set, as a pooler's authenticator
+          -- role does, else the login role) is not bound by the tekup_app policies
+          SELECT r.rolsuper OR r.rolbypassrls OR NOT pg_has_role(r.oid, 'tekup_app', 'USAGE')
+          FROM pg_roles r
+          WHERE r.rolname = CASE current_setting('role')
+                                WHEN 'none' THEN session_user::text
+                                ELSE current_setting('role')
+                            END))
     ORDER BY score DESC, d.id
     LIMIT least(greatest(coalesce(max_rows, 0), 0), 1000)
 $$;
@@ -72,7 +65,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION access.session_bypasses_row_security() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vault.keyword_candidates(text, text, text, jsonb, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION access.session_bypasses_row_security() TO tekup_app;
 GRANT EXECUTE ON FUNCTION vault.keyword_candidates(text, text, text, jsonb, integer) TO tekup_app;

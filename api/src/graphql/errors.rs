@@ -2,6 +2,8 @@
 //! errors async-graphql raises itself (limits, validation). Database text never reaches
 //! clients: the service error's display is safe by construction.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use async_graphql::{ErrorExtensions, Response, Value};
 
 /// A service error as a GraphQL error: the message, `extensions.code`, and for validation
@@ -37,28 +39,48 @@ pub fn internal(what: &str) -> async_graphql::Error {
     to_gql(service::Error::internal(&what))
 }
 
-/// Gives every error of `resp` without a code one: `DEPTH_LIMIT_EXCEEDED`,
-/// `COMPLEXITY_LIMIT_EXCEEDED`, `GRAPHQL_VALIDATION` (errors before execution, no path)
-/// or `INTERNAL`. An `INTERNAL` error's text (an error converted by `?` somewhere, which
-/// could be anything) is logged and replaced, so no such text reaches the client.
-pub fn tag_codes(resp: &mut Response) {
+/// Request data marked by the root fields (`renos`, `vault`, ...) when they resolve, which
+/// every executed operation does first: errors of a response whose execution started come
+/// from resolvers; errors of one whose execution never started come from parsing and
+/// validation. (async-graphql's dynamic schema gives resolver errors no path, so the path
+/// cannot tell them apart.)
+#[derive(Debug, Default)]
+pub struct ExecutionStarted(AtomicBool);
+
+impl ExecutionStarted {
+    /// Records that a root field resolved.
+    pub fn mark(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a root field resolved.
+    pub fn happened(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Gives every error of `resp` without a code one. Before execution (`executed` false):
+/// `DEPTH_LIMIT_EXCEEDED`, `COMPLEXITY_LIMIT_EXCEEDED` or `GRAPHQL_VALIDATION`, text kept.
+/// During execution: `INTERNAL` — an error converted by `?` somewhere, which could say
+/// anything, so its text is logged and replaced and no such text reaches the client.
+pub fn tag_codes(resp: &mut Response, executed: bool) {
     for err in &mut resp.errors {
         let ext = err.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_some() {
             continue;
         }
-        let code =
-            if err.message.contains("nested too deep") || err.message.contains("recursion depth") {
-                "DEPTH_LIMIT_EXCEEDED"
-            } else if err.message.contains("too complex") {
-                "COMPLEXITY_LIMIT_EXCEEDED"
-            } else if err.path.is_empty() {
-                "GRAPHQL_VALIDATION"
-            } else {
-                tracing::error!(message = %err.message, path = ?err.path, "uncoded GraphQL error");
-                err.message = INTERNAL_MESSAGE.to_owned();
-                "INTERNAL"
-            };
+        let code = if executed {
+            tracing::error!(message = %err.message, path = ?err.path, "uncoded GraphQL error");
+            err.message = INTERNAL_MESSAGE.to_owned();
+            "INTERNAL"
+        } else if err.message.contains("nested too deep") || err.message.contains("recursion depth")
+        {
+            "DEPTH_LIMIT_EXCEEDED"
+        } else if err.message.contains("too complex") {
+            "COMPLEXITY_LIMIT_EXCEEDED"
+        } else {
+            "GRAPHQL_VALIDATION"
+        };
         ext.set("code", code);
     }
 }
@@ -83,29 +105,42 @@ mod tests {
     }
 
     #[test]
-    fn uncoded_errors_get_a_code_and_internal_text_is_replaced() {
+    fn uncoded_errors_before_execution_keep_their_text() {
         let mut resp = Response::from_errors(vec![
-            error(
-                "error returned from database: relation \"x\" does not exist",
-                vec![PathSegment::Field("renos".into())],
-            ),
             error("Unknown field \"nope\" on type \"Query\"", vec![]),
             error("Query is nested too deep.", vec![]),
+            error("Query is too complex.", vec![]),
         ]);
-        tag_codes(&mut resp);
+        tag_codes(&mut resp, false);
         let got: Vec<(Option<String>, &str)> = resp
             .errors
             .iter()
             .map(|e| (code(e), e.message.as_str()))
             .collect();
-        assert_eq!(got[0], (Some("INTERNAL".into()), INTERNAL_MESSAGE));
-        assert_eq!(got[1].0.as_deref(), Some("GRAPHQL_VALIDATION"));
+        assert_eq!(got[0].0.as_deref(), Some("GRAPHQL_VALIDATION"));
         assert!(
-            got[1].1.contains("nope"),
+            got[0].1.contains("nope"),
             "validation text kept: {}",
-            got[1].1
+            got[0].1
         );
-        assert_eq!(got[2].0.as_deref(), Some("DEPTH_LIMIT_EXCEEDED"));
+        assert_eq!(got[1].0.as_deref(), Some("DEPTH_LIMIT_EXCEEDED"));
+        assert_eq!(got[2].0.as_deref(), Some("COMPLEXITY_LIMIT_EXCEEDED"));
+    }
+
+    #[test]
+    fn uncoded_errors_of_execution_are_internal_without_their_text() {
+        // As async-graphql's dynamic schema reports a resolver's error: no path.
+        let mut resp = Response::from_errors(vec![error(
+            "error returned from database: relation \"x\" does not exist",
+            vec![],
+        )]);
+        tag_codes(&mut resp, true);
+        assert_eq!(code(&resp.errors[0]).as_deref(), Some("INTERNAL"));
+        assert_eq!(resp.errors[0].message, INTERNAL_MESSAGE);
+        let started = ExecutionStarted::default();
+        assert!(!started.happened());
+        started.mark();
+        assert!(started.happened());
     }
 
     #[test]
@@ -117,7 +152,7 @@ mod tests {
         let mut resp =
             Response::from_errors(vec![coded.into_server_error(Pos { line: 1, column: 1 })]);
         resp.errors[0].path = vec![PathSegment::Field("vault".into())];
-        tag_codes(&mut resp);
+        tag_codes(&mut resp, true);
         assert_eq!(code(&resp.errors[0]).as_deref(), Some("VALIDATION"));
         assert!(
             resp.errors[0]

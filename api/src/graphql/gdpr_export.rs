@@ -14,8 +14,9 @@ use super::scalars;
 /// The schema whose query object holds the field.
 pub const SCHEMA: &str = "renos";
 
-/// Statements the export reads (user, consents, notifications, team member, time entries,
-/// corrections, chat sessions, export and deletion requests; plus one per chat session).
+/// Statements counted for an export: user, consents, notifications, team member, time
+/// entries, corrections, chat sessions, export and deletion requests (the one statement per
+/// chat session for its messages is not counted).
 const STATEMENTS: usize = 9;
 
 /// The `dataExportDocument` field.

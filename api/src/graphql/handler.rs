@@ -123,7 +123,12 @@ pub async fn graphql(
         txn,
         statements: AtomicUsize::new(0),
     });
-    let gql = gql.data(db.clone()).data(who).data(state.services.clone());
+    let started = Arc::new(errors::ExecutionStarted::default());
+    let gql = gql
+        .data(db.clone())
+        .data(who)
+        .data(state.services.clone())
+        .data(started.clone());
     let mut resp = schema.execute(gql).await;
     let statements = db.statements.load(Ordering::Relaxed);
     match Arc::try_unwrap(db) {
@@ -151,6 +156,6 @@ pub async fn graphql(
         "sqlStatements".to_owned(),
         Value::from(u64::try_from(statements).unwrap_or(u64::MAX)),
     );
-    errors::tag_codes(&mut resp);
+    errors::tag_codes(&mut resp, started.happened());
     respond(resp)
 }

@@ -4,12 +4,16 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Schema, TypeRef};
+use std::sync::Arc;
+
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, Object, ResolverContext, Schema, TypeRef,
+};
 use service::read::catalog;
 
 use super::{
-    aggregate, connection, filters, gdpr_export, mutation, names, order, root, scalars, search,
-    types,
+    aggregate, connection, errors, filters, gdpr_export, mutation, names, order, root, scalars,
+    search, types,
 };
 
 /// Deepest query accepted (standard introspection fits).
@@ -96,7 +100,7 @@ pub fn build(introspection: bool) -> Result<Schema, String> {
         query = query.field(Field::new(
             names::camel(schema),
             TypeRef::named_nn(names::schema_type(schema)),
-            |_| FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) }),
+            schema_root,
         ));
         builder = builder.register(obj);
     }
@@ -111,7 +115,7 @@ pub fn build(introspection: bool) -> Result<Schema, String> {
             root = root.field(Field::new(
                 names::camel(&schema),
                 TypeRef::named_nn(name.clone()),
-                |_| FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) }),
+                schema_root,
             ));
             builder = builder.register(fields.into_iter().fold(Object::new(name), Object::field));
         }
@@ -126,4 +130,13 @@ pub fn build(introspection: bool) -> Result<Schema, String> {
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
         .map_err(|e| format!("schema: {e}"))
+}
+
+/// The resolver of a schema's root field (`renos`, `vault`, ...): an empty object whose
+/// fields do the work; marks the request's [`ExecutionStarted`](errors::ExecutionStarted).
+fn schema_root(ctx: ResolverContext<'_>) -> FieldFuture<'_> {
+    if let Ok(started) = ctx.data::<Arc<errors::ExecutionStarted>>() {
+        started.mark();
+    }
+    FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) })
 }

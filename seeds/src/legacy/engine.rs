@@ -139,6 +139,7 @@ pub async fn target_columns<C: ConnectionTrait>(
              FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid
              JOIN pg_namespace n ON n.oid = k.relnamespace JOIN pg_type t ON t.oid = a.atttypid
              WHERE n.nspname = $1 AND k.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.attgenerated = ''
              ORDER BY a.attnum",
             vec![schema.into(), table.into()],
         ))
