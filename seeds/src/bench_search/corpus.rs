@@ -18,6 +18,8 @@
 
 use sea_orm::prelude::Uuid;
 
+use crate::seed::rng::Rng;
+
 /// Vector dimensions (the column is `vector(1536)`).
 pub const DIMS: usize = 1536;
 /// Number of clusters.
@@ -35,46 +37,26 @@ pub const CLUSTER_WORDS: u64 = 40;
 /// Common words.
 pub const COMMON_WORDS: u64 = 200;
 
-/// SplitMix64: small, fast, good enough for synthetic data.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
+/// The SplitMix64 stream for `(seed, stream, n)` (the seed generator's `Rng`).
+fn stream(seed: u64, stream: u64, n: u64) -> Rng {
+    let mut r = Rng::from_state(
+        seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F) ^ n.wrapping_mul(0xE703_7ED1_A0B4_28DB),
+    );
+    r.next_u64();
+    r
+}
 
-impl Rng {
-    /// A stream for `(seed, stream, n)`.
-    pub fn new(seed: u64, stream: u64, n: u64) -> Self {
-        let mut r = Self(
-            seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F)
-                ^ n.wrapping_mul(0xE703_7ED1_A0B4_28DB),
-        );
-        r.next_u64();
-        r
-    }
+/// Uniform in `0..n`, by multiply-shift (the corpus's own draw: the same corpus, and the
+/// cached ground truth, as before it shared the generator).
+fn below(rng: &mut Rng, n: u64) -> u64 {
+    ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
+}
 
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn gauss(&mut self) -> f64 {
-        let u = 1.0 - self.unit();
-        let v = self.unit();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
+/// Standard normal (Box–Muller).
+fn gauss(rng: &mut Rng) -> f64 {
+    let u = 1.0 - rng.unit();
+    let v = rng.unit();
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
 const STREAM_CENTROID: u64 = 1;
@@ -90,7 +72,7 @@ fn normalise(v: &mut [f64]) {
 }
 
 fn gaussian_unit(rng: &mut Rng) -> Vec<f64> {
-    let mut v: Vec<f64> = (0..DIMS).map(|_| rng.gauss()).collect();
+    let mut v: Vec<f64> = (0..DIMS).map(|_| gauss(rng)).collect();
     normalise(&mut v);
     v
 }
@@ -137,11 +119,11 @@ impl Clusters {
     /// The clusters of `seed`.
     pub fn new(seed: u64) -> Self {
         let centroids = (0..CLUSTERS)
-            .map(|c| gaussian_unit(&mut Rng::new(seed, STREAM_CENTROID, c)))
+            .map(|c| gaussian_unit(&mut stream(seed, STREAM_CENTROID, c)))
             .collect();
         let bases = (0..CLUSTERS)
             .map(|c| {
-                let mut rng = Rng::new(seed, STREAM_BASIS, c);
+                let mut rng = stream(seed, STREAM_BASIS, c);
                 (0..SUBSPACE).map(|_| gaussian_unit(&mut rng)).collect()
             })
             .collect();
@@ -157,25 +139,25 @@ impl Clusters {
         let mut v = self.centroids[c].clone();
         let a = SPREAD / (SUBSPACE as f64).sqrt();
         for u in &self.bases[c] {
-            let g = a * rng.gauss();
+            let g = a * gauss(rng);
             v.iter_mut().zip(u).for_each(|(x, y)| *x += g * y);
         }
         let b = NOISE / (DIMS as f64).sqrt();
-        v.iter_mut().for_each(|x| *x += b * rng.gauss());
+        v.iter_mut().for_each(|x| *x += b * gauss(rng));
         normalise(&mut v);
         v
     }
 
     /// Document `n` (0-based).
     pub fn doc(&self, n: u64) -> Doc {
-        let mut rng = Rng::new(self.seed, STREAM_DOC, n);
-        let cluster = rng.below(CLUSTERS);
-        let source = SOURCES[usize::try_from(rng.below(5)).unwrap_or(0)];
-        let repository = format!("bench/repo-{:02}", rng.below(50));
+        let mut rng = stream(self.seed, STREAM_DOC, n);
+        let cluster = below(&mut rng, CLUSTERS);
+        let source = SOURCES[usize::try_from(below(&mut rng, 5)).unwrap_or(0)];
+        let repository = format!("bench/repo-{:02}", below(&mut rng, 50));
         let mut words: Vec<String> = (0..16)
-            .map(|_| word(cluster, rng.below(CLUSTER_WORDS)))
+            .map(|_| word(cluster, below(&mut rng, CLUSTER_WORDS)))
             .collect();
-        words.extend((0..8).map(|_| format!("g{:03}", rng.below(COMMON_WORDS))));
+        words.extend((0..8).map(|_| format!("g{:03}", below(&mut rng, COMMON_WORDS))));
         let vector = self
             .point(cluster, &mut rng)
             .into_iter()
@@ -195,10 +177,10 @@ impl Clusters {
 
     /// Query `n` (0-based).
     pub fn query(&self, n: u64) -> Query {
-        let mut rng = Rng::new(self.seed, STREAM_QUERY, n);
-        let cluster = rng.below(CLUSTERS);
-        let w1 = rng.below(CLUSTER_WORDS);
-        let w2 = (w1 + 1 + rng.below(CLUSTER_WORDS - 1)) % CLUSTER_WORDS;
+        let mut rng = stream(self.seed, STREAM_QUERY, n);
+        let cluster = below(&mut rng, CLUSTERS);
+        let w1 = below(&mut rng, CLUSTER_WORDS);
+        let w2 = (w1 + 1 + below(&mut rng, CLUSTER_WORDS - 1)) % CLUSTER_WORDS;
         Query {
             cluster,
             text: format!("{} {}", word(cluster, w1), word(cluster, w2)),
@@ -267,6 +249,33 @@ mod tests {
         let norm: f32 = a.vector.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "{norm}");
         assert_ne!(c.doc(8).vector, a.vector);
+    }
+
+    /// The ground truth is cached by size, seed and queries
+    /// (`.local/bench-search/truth-*.json`): a change of the generated rows must change
+    /// this test (and invalidate the cache), not pass unnoticed.
+    #[test]
+    fn corpus_of_seed_42_is_the_cached_one() {
+        let c = Clusters::new(42);
+        let d = c.doc(7);
+        assert_eq!((d.cluster, d.source), (25, "email"));
+        assert!(
+            d.content.starts_with("k25w37 k25w02 k25w35"),
+            "{}",
+            d.content
+        );
+        assert!(d.content.ends_with("g082 g033 g131"), "{}", d.content);
+        assert_eq!(
+            d.vector[..3],
+            [-0.015_808_21, -0.029_920_552, -0.013_920_283]
+        );
+        let q = c.query(3);
+        assert_eq!(q.cluster, 31);
+        assert!(
+            (q.vector[5] - (-0.001_006_446_875)).abs() < 1e-12,
+            "{}",
+            q.vector[5]
+        );
     }
 
     #[test]

@@ -47,6 +47,11 @@ impl Rng {
         Self(key(seed, tag, index))
     }
 
+    /// The generator whose state is `state` (for callers that derive states themselves).
+    pub fn from_state(state: u64) -> Self {
+        Self(state)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
